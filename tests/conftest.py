@@ -1,0 +1,45 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+COMPAT = SHARED / "compat" / "botpress-v12"
+
+
+@pytest.fixture(autouse=True)
+def _clean_flowbot_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees FLOWBOT_* settings from the developer's shell (the test-service URLs excepted)."""
+    keep = {"FLOWBOT_TEST_POSTGRES_URL", "FLOWBOT_TEST_REDIS_URL", "FLOWBOT_REQUIRE_SHARED"}
+    for name in list(os.environ):
+        if name.startswith("FLOWBOT_") and name not in keep:
+            monkeypatch.delenv(name)
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared; skips the test when it is absent, fails when FLOWBOT_REQUIRE_SHARED=1."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("FLOWBOT_REQUIRE_SHARED") == "1":
+            pytest.fail(f"{path} is required (FLOWBOT_REQUIRE_SHARED=1) but absent")
+        pytest.skip(f"{path} is absent (the shared reference folder is not checked out)")
+    return path
+
+
+@pytest.fixture
+def compat_bots() -> Path:
+    """The real Botpress v12 bots of ../shared/compat/botpress-v12."""
+    return shared_path("compat", "botpress-v12")
+
+
+def service_url(name: str) -> str:
+    """A test-service URL (FLOWBOT_TEST_POSTGRES_URL / FLOWBOT_TEST_REDIS_URL), or skip with the reason."""
+    url = os.environ.get(name)
+    if not url:
+        pytest.skip(f"{name} is not set: this test needs the service (.ci/run sets it)")
+    return url
