@@ -179,8 +179,21 @@ class DialogConfig(_V12Model):
     sessionTimeoutInterval: str | None = None
 
 
+class CallApiConfig(_V12Model):
+    """flowbot extension ``callApi`` of bot.config.json: limits of the Call API for this bot."""
+
+    timeout: float = 10.0  # seconds; a node's own ``timeout`` arg overrides it
+    maxResponseBytes: int = 1_000_000
+    allowHosts: list[str] = Field(default_factory=list)  # host names or CIDRs reachable even if private
+    denyHosts: list[str] = Field(default_factory=list)
+
+
 class BotConfig(_V12Model):
-    """``bot.config.json``. flowbot reads the Botpress keys and adds its own under documented names."""
+    """``bot.config.json``. flowbot reads the Botpress keys and adds its own under documented names.
+
+    flowbot extensions: ``templateEngine`` (``"mustache"``, the Botpress default, or ``"jinja2"``
+    for bots compiled from the DSL), ``callApi`` and ``nlu``.
+    """
 
     id: str | None = None
     name: str | None = None
@@ -193,3 +206,6 @@ class BotConfig(_V12Model):
     disabled: bool = False
     private: bool = False
     active: bool | None = None
+    templateEngine: str = "mustache"
+    callApi: CallApiConfig = Field(default_factory=CallApiConfig)
+    nlu: dict[str, Any] = Field(default_factory=dict)
