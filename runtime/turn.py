@@ -1,0 +1,124 @@
+"""The mutable state of one turn: the event, the memory scopes, the context and what was sent.
+
+A :class:`Turn` is created from a stored :class:`ConversationRecord` (a private copy: a turn that
+fails leaves the stored state untouched) and turned back into one at the end of the turn.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from flowbot.runtime.events import Event
+from flowbot.runtime.state import ConversationRecord
+from flowbot.runtime.state import DialogContext
+from flowbot.runtime.state import StackEntry
+
+
+class Turn:
+    """One turn being processed. ``errors`` collects what went wrong (in the Botpress
+    ``activeProcessing.errors`` shape: ``{"type", "message", "flow", "node"}``); a non-empty list
+    switches loop detection off, as in Botpress, so that the error flow can always be reached."""
+
+    def __init__(
+        self,
+        *,
+        bot_id: str,
+        event: Event,
+        record: ConversationRecord,
+        bot_memory: dict[str, Any],
+        now: float,
+        rng: random.Random,
+        language: str,
+    ) -> None:
+        self.bot_id = bot_id
+        self.event = event
+        self.context: DialogContext = record.context
+        self.session = record.session
+        self.temp = record.temp
+        self.user = record.user
+        self.kv = record.kv
+        self.bot = bot_memory
+        self.bot_before = copy.deepcopy(bot_memory)
+        self.now = now
+        self.rng = rng
+        self.language = language
+        self.stacktrace: list[StackEntry] = []
+        self.responses: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.instruction_count = 0
+        self._expose_state()
+
+    def _expose_state(self) -> None:
+        # ``event.state`` is how Botpress code reaches the scopes (``event.state.temp.x``)
+        self.event["state"] = {"user": self.user, "session": self.session, "temp": self.temp, "bot": self.bot}
+
+    def variables(self) -> dict[str, Any]:
+        """What conditions and templates can name (Botpress's ``extractEventCommonArgs``)."""
+        return {
+            "event": self.event,
+            "user": self.user,
+            "session": self.session,
+            "temp": self.temp,
+            "bot": self.bot,
+            "workflow": {},
+        }
+
+    def clean_state(self) -> None:
+        """End of a conversation flow: no current flow, and temp memory is gone (§2.8)."""
+        self.context = DialogContext()
+        self.temp = {}
+        self._expose_state()
+
+    def replace_temp(self, temp: dict[str, Any]) -> None:
+        self.temp = temp
+        self._expose_state()
+
+    def record_error(self, kind: str, message: str) -> None:
+        self.errors.append(
+            {"type": kind, "message": message, "flow": self.context.currentFlow, "node": self.context.currentNode}
+        )
+
+    def visit(self, flow: str, node: str) -> None:
+        self.stacktrace.append(StackEntry(flow=flow, node=node))
+
+    def iso_now(self) -> str:
+        moment = datetime.fromtimestamp(self.now, UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    def to_record(self, previous: ConversationRecord) -> ConversationRecord:
+        return ConversationRecord(
+            context=self.context,
+            session=self.session,
+            temp=self.temp,
+            user=self.user,
+            kv=self.kv,
+            context_expiry=previous.context_expiry,
+            session_expiry=previous.session_expiry,
+            timeouts=previous.timeouts,
+        )
+
+    def bot_memory_changes(self) -> dict[str, Any]:
+        """Top-level keys of bot memory this turn changed (``_DELETED`` for removed keys): bot
+        memory is shared by every user of the bot, so a turn writes back only what it changed."""
+        changes: dict[str, Any] = {}
+        for key, value in self.bot.items():
+            if key not in self.bot_before or self.bot_before[key] != value:
+                changes[key] = value
+        for key in self.bot_before:
+            if key not in self.bot:
+                changes[key] = DELETED
+        return changes
+
+
+class _Deleted:
+    """Marks a bot memory key removed by a turn."""
+
+    def __repr__(self) -> str:
+        return "DELETED"
+
+
+DELETED: Any = _Deleted()
