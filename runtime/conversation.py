@@ -32,7 +32,9 @@ class TurnResult(BaseModel):
 
     ``responses`` are the outgoing payloads in order; ``nlu`` is ``event.nlu``; ``state`` is
     ``event.state`` (``__stacktrace``, ``user``, ``context``, ``session``, ``temp``, ``bot``);
-    ``suggestions`` and ``decision`` come from the decision engine.
+    ``suggestions`` and ``decision`` come from the decision engine. ``errors`` lists what went
+    wrong while processing the turn (an action that raised, a loop that was stopped...), each as
+    ``{"type", "message", "flow", "node"}``: the turn still completed, through the error flow.
     """
 
     responses: list[dict[str, Any]] = Field(default_factory=list)
@@ -40,6 +42,7 @@ class TurnResult(BaseModel):
     state: dict[str, Any] = Field(default_factory=dict)
     suggestions: list[dict[str, Any]] = Field(default_factory=list)
     decision: dict[str, Any] = Field(default_factory=dict)
+    errors: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Conversations(Protocol):
