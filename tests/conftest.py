@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+
+
+def _find_shared() -> Path:
+    # next to the checkout (/work/main), or one level up for a git worktree (/work/wt/<name>)
+    for base in (ROOT.parent, ROOT.parent.parent):
+        if (base / "shared").is_dir():
+            return base / "shared"
+    return ROOT.parent / "shared"
+
+
+SHARED = _find_shared()
 COMPAT = SHARED / "compat" / "botpress-v12"
 
 
