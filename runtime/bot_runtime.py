@@ -12,6 +12,7 @@ from flowbot.runtime.bot import BotLoadError
 from flowbot.runtime.callapi import ApiClient
 from flowbot.runtime.conditions import evaluate_condition
 from flowbot.runtime.content import render_content
+from flowbot.runtime.content import render_content_type
 from flowbot.runtime.decision import DecisionEngine
 from flowbot.runtime.durations import DurationError
 from flowbot.runtime.durations import parse_duration
@@ -36,6 +37,7 @@ class RuntimeSettings(BaseModel):
     context_timeout: str = "25m"  # dialog.timeoutInterval when the bot does not set it
     session_timeout: str = "30m"  # dialog.sessionTimeoutInterval when the bot does not set it
     janitor_interval: float = 10.0  # seconds between two janitor passes
+    bot_url: str = ""  # prefixed to relative media paths (Botpress's BOT_URL / EXTERNAL_URL)
 
 
 class BotRuntime:
@@ -47,6 +49,7 @@ class BotRuntime:
         self.bot_id = bundle.bot_id
         self.renderer = bundle.renderer
         self.nlu = bundle.nlu
+        self.bot_url = settings.bot_url
         self.hooks = Hooks(bundle.hooks, timeout=settings.hook_timeout)
         self.context_timeout, self.session_timeout = self._timeouts(settings)
         tools = InstructionTools(
@@ -82,15 +85,13 @@ class BotRuntime:
     def render_content(
         self, content_type: str, form_data: dict[str, Any] | None, args: dict[str, Any], turn: Turn
     ) -> list[dict[str, Any]]:
+        """A content element (``form_data`` given) or a content type rendered with ``args``."""
+        variables = turn.variables()
+        if form_data is None:
+            return render_content_type(content_type, args, variables, self.renderer, bot_url=self.bot_url)
+        default = self.bot.config.defaultLanguage
         return render_content(
-            content_type,
-            form_data or {},
-            args,
-            turn.variables(),
-            self.renderer,
-            turn.language,
-            self.bot.config.defaultLanguage,
-            turn.rng,
+            content_type, form_data, args, variables, self.renderer, turn.language, default, turn.rng, bot_url=self.bot_url
         )
 
     async def reply(self, turn: Turn, payloads: list[dict[str, Any]]) -> None:

@@ -99,7 +99,11 @@ def make_service(
 
 
 class FirstChoice(random.Random):
-    """A random source that always picks the first option (text variations, QnA answers)."""
+    """A random source that always picks the first option (text variations, QnA answers); its
+    other draws (event ids) are seeded, so that turns are reproducible."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
 
     def choice(self, seq: Any) -> Any:
         return seq[0]
@@ -122,7 +126,8 @@ class FakeNlu:
         self.calls.append((text, list(included_contexts)))
         entry = self.table.get(text, {})
         intents = entry.get("intents") or []
-        intent = entry.get("intent") or (intents[0] if intents else {"name": "none", "confidence": 1.0, "context": "global"})
+        best = max(intents, key=lambda i: i["confidence"]) if intents else None
+        intent = entry.get("intent") or best or {"name": "none", "confidence": 1.0, "context": "global"}
         return {
             "language": "en",
             "intent": intent,
@@ -139,7 +144,8 @@ async def say(service: ConversationService, bot_id: str, text: str, user: str = 
 
 
 def texts(result: TurnResult) -> list[str]:
-    return [p.get("text", "") for p in result.responses]
+    """The texts sent, without the typing indicators."""
+    return [p.get("text", "") for p in result.responses if p.get("type") != "typing"]
 
 
 def position(result: TurnResult) -> tuple[str | None, str | None]:
