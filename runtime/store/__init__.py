@@ -20,14 +20,16 @@ class StoreUrlError(FlowbotError):
 
 
 def create_store(url: str | None, data_dir: Path) -> StateStore:
-    """The store named by ``url``: ``memory://``, ``sqlite:///<file>`` or ``sqlite://`` (the default:
+    """The store named by ``url``: ``memory://``, ``sqlite:///<file>`` (``sqlite:////<absolute path>``)
+    or ``sqlite://`` (the default:
     ``<data_dir>/flowbot.sqlite3``). Other stores (PostgreSQL, Redis) register their own schemes."""
     if not url or url in ("sqlite://", "sqlite:"):
         return SqliteStore(data_dir / SQLITE_FILE)
     if url == "memory://":
         return MemoryStore()
     if url.startswith("sqlite:///"):
-        return SqliteStore(Path(url[len("sqlite://") :]))
+        # as in SQLAlchemy: sqlite:///relative/file.db, sqlite:////absolute/file.db
+        return SqliteStore(Path(url[len("sqlite:///") :]))
     raise StoreUrlError(f"unknown store {url!r}: expected memory://, sqlite:// or sqlite:///<path to a file>")
 
 

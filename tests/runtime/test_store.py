@@ -1,0 +1,142 @@
+"""State stores: the memory store and the SQLite store behave the same; SQLite specifics."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from flowbot.runtime.state import ConversationRecord
+from flowbot.runtime.state import DialogContext
+from flowbot.runtime.store import DELETED
+from flowbot.runtime.store import MemoryStore
+from flowbot.runtime.store import SqliteStore
+from flowbot.runtime.store import StateStore
+from flowbot.runtime.store import StoreUrlError
+from flowbot.runtime.store import create_store
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
+    made: StateStore = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "data" / "state.db")
+    await made.open()
+    yield made
+    await made.close()
+
+
+def record(flow: str | None = "main.flow.json", **kwargs: object) -> ConversationRecord:
+    return ConversationRecord(context=DialogContext(currentFlow=flow, currentNode="n" if flow else None), **kwargs)  # type: ignore[arg-type]
+
+
+async def test_load_of_an_unknown_user_is_a_fresh_record(store: StateStore) -> None:
+    assert await store.load("bot", "nobody") == ConversationRecord()
+    assert await store.load_bot_memory("bot") == {}
+
+
+async def test_save_then_load_returns_a_private_copy(store: StateStore) -> None:
+    saved = record(temp={"x": [1]}, user={"name": "Ann"})
+    await store.save("bot", "u", saved, {})
+    loaded = await store.load("bot", "u")
+    assert loaded == saved
+    loaded.temp["x"].append(2)
+    assert (await store.load("bot", "u")).temp == {"x": [1]}
+
+
+async def test_bot_memory_changes_are_merged(store: StateStore) -> None:
+    await store.save("bot", "a", record(), {"x": 1, "y": 2})
+    await store.save("bot", "b", record(), {"y": DELETED, "z": 3})
+    assert await store.load_bot_memory("bot") == {"x": 1, "z": 3}
+    assert await store.load_bot_memory("other") == {}
+
+
+async def test_expired_lists_expired_sessions_and_expired_non_empty_contexts(store: StateStore) -> None:
+    await store.save("bot", "session", record(session_expiry=10.0, context_expiry=5.0), {})
+    await store.save("bot", "context", record(session_expiry=100.0, context_expiry=5.0), {})
+    await store.save("bot", "idle", record(None, session_expiry=100.0, context_expiry=5.0), {})
+    await store.save("bot", "fresh", record(session_expiry=100.0, context_expiry=50.0), {})
+    found = {(e.user_id, e.kind) for e in await store.expired(20.0)}
+    assert found == {("session", "session"), ("context", "context")}
+
+
+async def test_values_json_cannot_hold_are_stored_as_text(store: StateStore) -> None:
+    await store.save("bot", "u", record(temp={"when": {1, 2}}), {})
+    assert (await store.load("bot", "u")).temp == {"when": [1, 2]}
+
+
+async def test_locks_serialize_one_user_in_arrival_order(store: StateStore) -> None:
+    order: list[int] = []
+
+    async def turn(i: int) -> None:
+        async with store.lock("bot", "u"):
+            await asyncio.sleep(0)
+            order.append(i)
+
+    await asyncio.gather(*(turn(i) for i in range(50)))
+    assert order == list(range(50))
+
+
+async def test_sqlite_survives_a_reopen_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = SqliteStore(path)
+    await first.open()
+    await first.save("bot", "u", record(user={"name": "Ann"}), {"k": "v"})
+    await first.close()
+    second = SqliteStore(path, cache_size=1)
+    await second.open()
+    assert (await second.load("bot", "u")).user == {"name": "Ann"}
+    assert await second.load_bot_memory("bot") == {"k": "v"}
+    await second.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_sqlite_groups_concurrent_saves_into_few_commits(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    await store.open()
+    await asyncio.gather(*(store.save("bot", f"u{i}", record(temp={"i": i}), {f"k{i}": i}) for i in range(200)))
+    assert store.commits < 20
+    assert (await store.load("bot", "u199")).temp == {"i": 199}
+    assert len(await store.load_bot_memory("bot")) == 200
+    await store.close()
+
+
+async def test_sqlite_reads_evicted_records_from_disk(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db", cache_size=2, commit_in_thread=False, synchronous="normal")
+    await store.open()
+    for i in range(5):
+        await store.save("bot", f"u{i}", record(temp={"i": i}), {})
+    assert [(await store.load("bot", f"u{i}")).temp["i"] for i in range(5)] == list(range(5))
+    await store.close()
+
+
+async def test_a_failed_sqlite_write_fails_the_save_and_changes_nothing(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    await store.open()
+    await store.save("bot", "u", record(temp={"v": 1}), {})
+    with sqlite3.connect(tmp_path / "state.db") as other:
+        other.execute("CREATE TRIGGER refuse BEFORE INSERT ON conversations BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="refused"):
+        await store.save("bot", "u", record(temp={"v": 2}), {"k": 1})
+    assert (await store.load("bot", "u")).temp == {"v": 1}
+    assert await store.load_bot_memory("bot") == {}
+    await store.close()
+
+
+async def test_using_a_closed_sqlite_store_is_a_clear_error(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    with pytest.raises(RuntimeError, match="not open"):
+        await store.load("bot", "u")
+
+
+def test_create_store_from_a_url(tmp_path: Path) -> None:
+    assert isinstance(create_store(None, tmp_path), SqliteStore)
+    default = create_store("sqlite://", tmp_path)
+    assert isinstance(default, SqliteStore) and default.path == tmp_path / "flowbot.sqlite3"
+    assert isinstance(create_store("memory://", tmp_path), MemoryStore)
+    explicit = create_store(f"sqlite:///{tmp_path}/x.db", tmp_path)
+    assert isinstance(explicit, SqliteStore) and explicit.path == tmp_path / "x.db"
+    with pytest.raises(StoreUrlError, match="unknown store 'mysql://x'"):
+        create_store("mysql://x", tmp_path)
