@@ -14,7 +14,6 @@ logged and recorded in ``turn.errors``. Nothing a bot does can take the server d
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Awaitable
 from collections.abc import Callable
 
@@ -27,7 +26,6 @@ from flowbot.runtime.instructions import InstructionProcessor
 from flowbot.runtime.instructions import error_flow_of
 from flowbot.runtime.state import DialogContext
 from flowbot.runtime.state import Instruction
-from flowbot.runtime.state import InstructionQueue
 from flowbot.runtime.state import JumpPoint
 from flowbot.runtime.turn import Turn
 
@@ -55,10 +53,10 @@ class TimeoutNodeNotFound(FlowbotError):
 
 
 def detect_infinite_loop(turn: Turn) -> None:
-    counts = Counter(turn.stacktrace)
-    looping = next((entry for entry in counts if counts[entry] >= LOOP_VISITS), None)
-    if looping is None:
+    """Botpress's ``_detectInfiniteLoop``: the first flow/node of the trace visited 3 times."""
+    if turn.most_visits < LOOP_VISITS:
         return
+    looping = next(entry for entry, count in turn.visits.items() if count >= LOOP_VISITS)
     path: list[str] = []
     seen = 0
     for entry in turn.stacktrace:
@@ -153,7 +151,7 @@ class DialogEngine:
         if node.type == "skill-call" and not self._exiting_subflow(context):
             self._go_to_subflow(turn, flow, node)
             return True
-        queue = self._queue_for(context, flow, node)
+        queue, resumed = self._queue_for(context, flow, node)
         if not queue:
             await self._end_flow(turn)
             return False
@@ -162,14 +160,14 @@ class DialogEngine:
         try:
             outcome = await self.processor.process(instruction, turn)
         except Exception as exc:
+            if resumed:  # as in Botpress, the stored queue still starts with the failed instruction
+                queue.insert(0, instruction)
             self._report_processing_error(turn, exc, instruction)
             return False
-        if outcome.kind == "none":
-            context.queue = InstructionQueue.model_construct(instructions=queue)
-            return True
-        if outcome.kind == "wait":
-            context.queue = InstructionQueue.model_construct(instructions=queue)
-            return False
+        if outcome.kind == "none" or outcome.kind == "wait":
+            if context.queue is not queue:
+                context.queue = queue
+            return outcome.kind == "none"
         if not outcome.target:  # an unconnected port ends the flow, as END does
             await self._end_flow(turn)
             return False
@@ -177,13 +175,14 @@ class DialogEngine:
         return await self._transition(turn, outcome.target)
 
     @staticmethod
-    def _queue_for(context: DialogContext, flow: FlowEntry, node: FlowNode) -> list[Instruction]:
+    def _queue_for(context: DialogContext, flow: FlowEntry, node: FlowNode) -> tuple[list[Instruction], bool]:
+        """The queue to run, and whether it was resumed from the context (consumed in place)."""
         if context.hasJumped:
             context.hasJumped = False
-            return flow.build_queue(node, has_jumped=True)
+            return flow.build_queue(node, has_jumped=True), False
         if context.queue is not None:
-            return list(context.queue.instructions)
-        return flow.build_queue(node)
+            return context.queue, True
+        return flow.build_queue(node), False
 
     def _count(self, turn: Turn) -> None:
         turn.instruction_count += 1
@@ -233,7 +232,7 @@ class DialogEngine:
         if not turn.errors:
             detect_infinite_loop(turn)
         context = turn.context
-        if context.jumpPoints is not None:
+        if context.jumpPoints and any(j.used for j in context.jumpPoints):
             context.jumpPoints = [j for j in context.jumpPoints if not j.used]
         if ".flow.json" in target:
             self._enter_flow(turn, target)
@@ -243,7 +242,6 @@ class DialogEngine:
             await self._end_flow(turn)
             return False
         else:
-            self.flows.find_flow(context.currentFlow)  # the current flow must still exist
             turn.visit(context.currentFlow or "", target)
             if not (context.currentFlow or "").startswith("skills/"):
                 context.previousNode = context.currentNode
@@ -281,7 +279,7 @@ class DialogEngine:
         turn.visit(parent.name, node.name)
         context.currentNode = node.name
         context.currentFlow = parent.name
-        context.queue = InstructionQueue.model_construct(instructions=queue)
+        context.queue = queue
         return True
 
     # -- end of flow, conversation end and timeouts -----------------------------------------------

@@ -99,10 +99,15 @@ class FlowIndex:
     def __init__(self, bot: BotDefinition) -> None:
         self.bot_id = bot.bot_id
         self._by_lower: dict[str, FlowEntry] = {}
+        self._by_name: dict[str, FlowEntry] = {}
         for name, flow in bot.flows.items():
-            self._by_lower.setdefault(name.lower(), FlowEntry(name, flow))
+            entry = self._by_lower.setdefault(name.lower(), FlowEntry(name, flow))
+            self._by_name.setdefault(name, entry)
 
     def find_flow(self, name: str | None) -> FlowEntry:
+        exact = self._by_name.get(name) if name else None  # the usual case, on every instruction
+        if exact is not None:
+            return exact
         if not name:
             raise FlowError("Could not find any flow.", self.bot_id, name)
         wanted = name if name.endswith(FLOW_SUFFIX) else name + FLOW_SUFFIX

@@ -93,6 +93,25 @@ def _json_args(text: str, what: str) -> dict[str, Any]:
 class InstructionProcessor:
     def __init__(self, tools: InstructionTools) -> None:
         self.tools = tools
+        # instruction text -> (name or output type, parsed JSON args): a bot has a fixed set of
+        # instructions, each parsed once. The parsed args are shared: they are never mutated.
+        self._parsed: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def _parse(self, fn: str) -> tuple[str, dict[str, Any]]:
+        parsed = self._parsed.get(fn)
+        if parsed is None:
+            if fn.startswith("say "):
+                chunks = fn.split(" ")
+                output_type = chunks[1]
+                if not output_type:
+                    raise InstructionError('Invalid text instruction. Expected an instruction along "say #text Something"')
+                args = {} if output_type.startswith("@") else _json_args(" ".join(chunks[2:]), f'Say "{output_type}"')
+                parsed = (output_type, args)
+            else:
+                name, _, args_text = fn.partition(" ")
+                parsed = (name, {} if ":" in name else _json_args(args_text, f'Action "{name}"'))
+            self._parsed[fn] = parsed
+        return parsed
 
     async def process(self, instruction: Instruction, turn: Turn) -> Outcome:
         if instruction.type == "wait":
@@ -120,14 +139,9 @@ class InstructionProcessor:
         return Outcome("transition", instruction.node) if taken else CONTINUE
 
     async def _say(self, instruction: Instruction, fn: str, turn: Turn) -> None:
-        chunks = fn.split(" ")
-        output_type = chunks[1]
-        if not output_type:
-            raise InstructionError('Invalid text instruction. Expected an instruction along "say #text Something"')
+        output_type, args = self._parse(fn)
         if output_type.startswith("@"):
             args = dict(instruction.args) if isinstance(instruction.args, dict) else {}
-        else:
-            args = _json_args(" ".join(chunks[2:]), f'Say "{output_type}"')
         turn.session.setdefault("lastMessages", []).append(
             {
                 "eventId": turn.event.get("id"),
@@ -153,11 +167,10 @@ class InstructionProcessor:
         return self.tools.render_content(name, None, args, turn)
 
     async def _action(self, fn: str, turn: Turn) -> Outcome:
-        name, _, args_text = fn.partition(" ")
+        name, args = self._parse(fn)
         if ":" in name:
             logger.warning("bot %s: action servers are not supported, skipping %r", turn.bot_id, name)
             return CONTINUE
-        args = _json_args(args_text, f'Action "{name}"')
         variables = turn.variables()
         renderer = self.tools.renderer
         args = {k: renderer.render_value(v, variables) if isinstance(v, str) else v for k, v in args.items()}

@@ -236,7 +236,7 @@ class ConversationService:
     @staticmethod
     def _result(turn: Turn) -> TurnResult:
         state = {
-            "__stacktrace": [entry.model_dump() for entry in turn.stacktrace],
+            "__stacktrace": [entry.to_dict() for entry in turn.stacktrace],
             "user": turn.user,
             "context": turn.context.to_dict(),
             "session": turn.session,
@@ -268,8 +268,7 @@ class ConversationService:
         reset = True
         try:
             await runtime.engine.process_timeout(turn)
-            queue = turn.context.queue
-            reset = not (queue is not None and queue.instructions)
+            reset = not turn.context.queue
         except TimeoutNodeNotFound:
             logger.debug("bot %s: no timeout node, clearing the context of %s", runtime.bot_id, user_id)
         except Exception as exc:  # never let a timeout take the janitor down

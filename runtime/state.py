@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 from typing import Literal
+from typing import NamedTuple
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
-from pydantic import SerializerFunctionWrapHandler
+from pydantic import field_validator
 from pydantic import model_serializer
 
 LAST_MESSAGES_KEPT = 5
@@ -22,15 +23,13 @@ LAST_MESSAGES_KEPT = 5
 InstructionType = Literal["on-enter", "on-receive", "transition", "wait"]
 
 
-class _Compact(BaseModel):
-    """Serialized without its unset (None) fields, like Botpress's JSON (``{"type": "wait"}``)."""
-
-    @model_serializer(mode="wrap")
-    def _drop_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return {k: v for k, v in handler(self).items() if v is not None}
+def _compact(model: BaseModel, names: tuple[str, ...]) -> dict[str, Any]:
+    """The set fields of a model, as Botpress's JSON writes them (undefined keys left out)."""
+    values = model.__dict__
+    return {name: values[name] for name in names if values[name] is not None}
 
 
-class Instruction(_Compact):
+class Instruction(BaseModel):
     """One entry of a node's instruction queue: ``{"type": "on-enter", "fn": "say #!x"}``,
     ``{"type": "transition", "fn": "<condition>", "node": "<target>"}`` or ``{"type": "wait"}``."""
 
@@ -41,19 +40,15 @@ class Instruction(_Compact):
     node: str | None = None
     args: Any = None  # only for oneflow ``say @<type>`` instructions (the node's formData)
 
+    @model_serializer(mode="plain")
+    def to_dict(self) -> dict[str, Any]:
+        return _compact(self, ("type", "fn", "node", "args"))
+
 
 WAIT = Instruction(type="wait")
 
 
-class InstructionQueue(BaseModel):
-    """What is left to run of the current node, stored in the context between turns."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    instructions: list[Instruction] = Field(default_factory=list)
-
-
-class JumpPoint(_Compact):
+class JumpPoint(BaseModel):
     """Where to come back to when a subflow returns (``#``): the calling flow and node."""
 
     model_config = ConfigDict(extra="ignore")
@@ -63,8 +58,12 @@ class JumpPoint(_Compact):
     used: bool | None = None
     executeNode: bool | None = None
 
+    @model_serializer(mode="plain")
+    def to_dict(self) -> dict[str, Any]:
+        return _compact(self, ("flow", "node", "used", "executeNode"))
 
-class DialogContext(_Compact):
+
+class DialogContext(BaseModel):
     """``state.context``: empty (``{}``) when no flow is running."""
 
     model_config = ConfigDict(extra="ignore")
@@ -74,24 +73,41 @@ class DialogContext(_Compact):
     previousFlow: str | None = None
     previousNode: str | None = None
     jumpPoints: list[JumpPoint] | None = None
-    queue: InstructionQueue | None = None
+    # What is left to run of the current node. Stored as Botpress stores it, ``{"instructions": [...]}``;
+    # a plain list in memory, consumed in place by the engine.
+    queue: list[Instruction] | None = None
     hasJumped: bool | None = None
+
+    @field_validator("queue", mode="before")
+    @classmethod
+    def _unwrap_queue(cls, value: Any) -> Any:
+        return value.get("instructions", []) if isinstance(value, dict) else value
 
     @property
     def is_empty(self) -> bool:
         return not self.currentFlow
 
+    @model_serializer(mode="plain")
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump()
+        """The context in Botpress's JSON shape (``{}`` when empty)."""
+        data = _compact(self, ("currentFlow", "currentNode", "previousFlow", "previousNode"))
+        if self.jumpPoints is not None:
+            data["jumpPoints"] = [point.to_dict() for point in self.jumpPoints]
+        if self.queue is not None:
+            data["queue"] = {"instructions": [instruction.to_dict() for instruction in self.queue]}
+        if self.hasJumped is not None:
+            data["hasJumped"] = self.hasJumped
+        return data
 
 
-class StackEntry(BaseModel):
+class StackEntry(NamedTuple):
     """One entry of ``state.__stacktrace``: a flow/node visited during the current turn."""
-
-    model_config = ConfigDict(frozen=True)
 
     flow: str
     node: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"flow": self.flow, "node": self.node}
 
 
 def empty_session() -> dict[str, Any]:

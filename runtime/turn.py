@@ -47,6 +47,9 @@ class Turn:
         self.rng = rng
         self.language = language
         self.stacktrace: list[StackEntry] = []
+        self.visits: dict[StackEntry, int] = {}  # visits per flow/node, for loop detection
+        self.most_visits = 0
+        self._iso_now: str | None = None
         self.responses: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.instruction_count = 0
@@ -55,10 +58,7 @@ class Turn:
     def _expose_state(self) -> None:
         # ``event.state`` is how Botpress code reaches the scopes (``event.state.temp.x``)
         self.event["state"] = {"user": self.user, "session": self.session, "temp": self.temp, "bot": self.bot}
-
-    def variables(self) -> dict[str, Any]:
-        """What conditions and templates can name (Botpress's ``extractEventCommonArgs``)."""
-        return {
+        self._variables = {
             "event": self.event,
             "user": self.user,
             "session": self.session,
@@ -66,6 +66,11 @@ class Turn:
             "bot": self.bot,
             "workflow": {},
         }
+
+    def variables(self) -> dict[str, Any]:
+        """What conditions and templates can name (Botpress's ``extractEventCommonArgs``); the
+        scopes are the live dicts, so the mapping is built once per turn (and when temp is replaced)."""
+        return self._variables
 
     def clean_state(self) -> None:
         """End of a conversation flow: no current flow, and temp memory is gone (§2.8)."""
@@ -83,11 +88,18 @@ class Turn:
         )
 
     def visit(self, flow: str, node: str) -> None:
-        self.stacktrace.append(StackEntry(flow=flow, node=node))
+        entry = StackEntry(flow, node)
+        self.stacktrace.append(entry)
+        count = self.visits[entry] = self.visits.get(entry, 0) + 1
+        if count > self.most_visits:
+            self.most_visits = count
 
     def iso_now(self) -> str:
-        moment = datetime.fromtimestamp(self.now, UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        """The turn's time as JavaScript's ``Date.toISOString()`` writes it."""
+        if self._iso_now is None:
+            moment = datetime.fromtimestamp(self.now, UTC)
+            self._iso_now = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        return self._iso_now
 
     def to_record(self, previous: ConversationRecord) -> ConversationRecord:
         return ConversationRecord(

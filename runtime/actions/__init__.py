@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from flowbot.runtime.actions.base import Action
 from flowbot.runtime.actions.base import ActionContext
 from flowbot.runtime.actions.base import ActionError
@@ -17,13 +19,15 @@ def python_action(fn: UserFunction) -> Action:
 
     async def run(ctx: ActionContext) -> None:
         turn = ctx.turn
+        # user code may mutate its args: nested values are shared with the parsed instruction
+        args = copy.deepcopy(ctx.args)
         available = {
             "event": turn.event,
             "user": turn.user,
             "session": turn.session,
             "temp": turn.temp,
             "bot": turn.bot,
-            "args": ctx.args,
+            "args": args,
         }
         await fn.call(available, ctx.timeout)
 

