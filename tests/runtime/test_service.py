@@ -195,3 +195,17 @@ async def test_user_memory_is_per_bot(tmp_path: Path) -> None:
     await say(service, "one", "Ann")
     assert texts(await say(service, "two", "Bob")) == ["[]"]
     assert texts(await say(service, "one", "x")) == ["[Ann]"]
+
+
+async def test_jinja2_bots_keep_native_values_in_set_variable(tmp_path: Path) -> None:
+    increment = 'builtin/setVariable {"type":"session","name":"count","value":"{{ session.get(\'count\', 0) + 1 }}"}'
+    items = 'builtin/setVariable {"type":"temp","name":"items","value":"{{ [event.payload.text, \'x\'] }}"}'
+    main = flow(node("count", on_enter=[increment, items, "say #!builtin_text-n"], on_receive=[], next=[("true", "count")]))
+    texts_ = {"builtin_text-n": "n={{ session.count }} {{ temp['items'] | length }}"}
+    root = write_bot(tmp_path / "bot", {"main.flow.json": main}, texts=texts_, config={"templateEngine": "jinja2"})
+    service = make_service(root)
+    first = await say(service, "bot", "a")
+    second = await say(service, "bot", "b")
+    assert texts(first) == ["n=1 2"] and texts(second) == ["n=2 2"]
+    assert second.state["session"]["count"] == 2
+    assert second.state["temp"]["items"] == ["b", "x"]
