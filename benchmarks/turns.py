@@ -73,7 +73,9 @@ async def _user(service: ConversationService, user: str, turns: int) -> None:
         await service.converse("bench", user, IncomingMessage(payload={"type": "text", "text": f"m{i}"}))
 
 
-async def _measure(bot: Path, make_store: Callable[[], StateStore], users: int, turns: int) -> tuple[float, float]:
+async def _measure(
+    bot: Path, make_store: Callable[[], StateStore], users: int, turns: int
+) -> tuple[float, float]:
     """Turns per wall-clock second and per CPU-second (best of ROUNDS), each round on a fresh store."""
     best_wall = best_cpu = 0.0
     for _ in range(ROUNDS):

@@ -64,7 +64,10 @@ class BotRuntime:
         )
         self.processor = InstructionProcessor(tools)
         self.engine = DialogEngine(
-            FlowIndex(self.bot), self.processor, run_hook=self.hooks.run, max_instructions=settings.max_instructions
+            FlowIndex(self.bot),
+            self.processor,
+            run_hook=self.hooks.run,
+            max_instructions=settings.max_instructions,
         )
         self.decision = DecisionEngine(self.bot, self.processor.render_element, settings.qna_min_confidence)
 
@@ -91,7 +94,15 @@ class BotRuntime:
             return render_content_type(content_type, args, variables, self.renderer, bot_url=self.bot_url)
         default = self.bot.config.defaultLanguage
         return render_content(
-            content_type, form_data, args, variables, self.renderer, turn.language, default, turn.rng, bot_url=self.bot_url
+            content_type,
+            form_data,
+            args,
+            variables,
+            self.renderer,
+            turn.language,
+            default,
+            turn.rng,
+            bot_url=self.bot_url,
         )
 
     async def reply(self, turn: Turn, payloads: list[dict[str, Any]]) -> None:

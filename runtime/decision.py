@@ -52,7 +52,9 @@ class Election:
 
 
 class DecisionEngine:
-    def __init__(self, bot: BotDefinition, render_element: ElementRenderer, min_confidence: float = 0.5) -> None:
+    def __init__(
+        self, bot: BotDefinition, render_element: ElementRenderer, min_confidence: float = 0.5
+    ) -> None:
         self.bot = bot
         self.render_element = render_element
         self.min_confidence = min_confidence
@@ -69,10 +71,17 @@ class DecisionEngine:
                 continue
             payloads = self._answer(entry, turn) if "text" in entry.data.action else []
             if "redirect" in entry.data.action:
-                payloads.append({"type": "redirect", "flow": entry.data.redirectFlow, "node": entry.data.redirectNode})
+                payloads.append(
+                    {"type": "redirect", "flow": entry.data.redirectFlow, "node": entry.data.redirectNode}
+                )
             confidence = intent.get("confidence", 0)
             suggestions.append(
-                {"confidence": confidence, "payloads": payloads, "source": "qna", "sourceDetails": entry.intent_name}
+                {
+                    "confidence": confidence,
+                    "payloads": payloads,
+                    "source": "qna",
+                    "sourceDetails": entry.intent_name,
+                }
             )
         return suggestions
 
@@ -80,7 +89,9 @@ class DecisionEngine:
         default = self.bot.config.defaultLanguage
         answers = entry.data.answers.get(turn.language) or entry.data.answers.get(default) or []
         if not answers:
-            logger.warning("bot %s: QnA %s has no answer in %s or %s", turn.bot_id, entry.id, turn.language, default)
+            logger.warning(
+                "bot %s: QnA %s has no answer in %s or %s", turn.bot_id, entry.id, turn.language, default
+            )
             return []
         answer = answers[turn.rng.randrange(len(answers))]
         args: dict[str, Any] = {"collectFeedback": True}
@@ -102,7 +113,10 @@ class DecisionEngine:
                 suggestion["decision"] = {"status": "dropped", "reason": "best suggestion already elected"}
             else:
                 best = suggestion
-                suggestion["decision"] = {"status": "elected", "reason": "best remaining suggestion available"}
+                suggestion["decision"] = {
+                    "status": "elected",
+                    "reason": "best remaining suggestion available",
+                }
         if best is not None and mid_flow:
             best["decision"] = {
                 "status": "dropped",

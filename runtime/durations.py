@@ -27,7 +27,7 @@ class DurationError(FlowbotError):
     """A duration that ``ms`` would not understand either."""
 
 
-def parse_duration(text: str | float | int) -> float:
+def parse_duration(text: str | float) -> float:
     """Seconds in ``text`` (``"5m"`` -> 300.0). A bare number is milliseconds, as in Botpress."""
     if isinstance(text, bool):
         raise DurationError(f"invalid duration {text!r}")

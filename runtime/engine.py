@@ -20,7 +20,6 @@ from collections.abc import Callable
 from flowbot.errors import FlowbotError
 from flowbot.runtime.flow import FlowNode
 from flowbot.runtime.flows import FlowEntry
-from flowbot.runtime.flows import FlowError
 from flowbot.runtime.flows import FlowIndex
 from flowbot.runtime.instructions import InstructionProcessor
 from flowbot.runtime.instructions import error_flow_of
@@ -320,7 +319,11 @@ class DialogEngine:
 
     @staticmethod
     def _fill_context_for_transition(
-        turn: Turn, current: FlowEntry, current_node: FlowNode | None, target: FlowEntry, target_node: FlowNode
+        turn: Turn,
+        current: FlowEntry,
+        current_node: FlowNode | None,
+        target: FlowEntry,
+        target_node: FlowNode,
     ) -> None:
         old = turn.context
         turn.context = old.model_copy(
@@ -373,6 +376,8 @@ class DialogEngine:
             self.jump_to(turn, "error.flow.json")
             await self._run_nested(turn)
         except Exception as again:  # an error in the error handler: give up on this turn
-            logger.error("bot %s: an error occurred in the error handler, abandoning the turn: %s", turn.bot_id, again)
+            logger.error(
+                "bot %s: an error occurred in the error handler, abandoning the turn: %s", turn.bot_id, again
+            )
             turn.record_error("dialog-engine", f"error flow failed: {again}")
             turn.clean_state()

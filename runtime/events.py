@@ -16,7 +16,9 @@ FORCE_PERSIST_STATE = "FORCE_PERSIST_STATE"
 
 # Event types for which the builtin hooks skip the dialog engine or NLU (§2.2, §7.1).
 NON_DIALOG_TYPES = frozenset({"session_reset", "typing", "visit", "session_reference", "get_started"})
-NON_NLU_TYPES = frozenset({"session_reference", "session_reset", "bp_dialog_timeout", "visit", "say_something", ""})
+NON_NLU_TYPES = frozenset(
+    {"session_reference", "session_reset", "bp_dialog_timeout", "visit", "say_something", ""}
+)
 
 
 def default_nlu(included_contexts: list[str] | None = None) -> dict[str, Any]:

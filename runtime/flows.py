@@ -34,7 +34,7 @@ def _transitions(items: list[Transition]) -> list[Instruction]:
 
 
 class _NodeQueues:
-    __slots__ = ("on_enter", "on_receive", "transitions", "jump_prefix")
+    __slots__ = ("jump_prefix", "on_enter", "on_receive", "transitions")
 
     def __init__(self, flow: Flow, node: FlowNode) -> None:
         catch_all_next = flow.catchAll.next or []
@@ -44,7 +44,10 @@ class _NodeQueues:
         if node.type == "say_something" and isinstance(content, dict):
             # oneflow "say something" nodes render their own content after onEnter/onReceive
             fn = f"say @{content.get('contentType', '')}"
-            self.on_enter = [*self.on_enter, Instruction(type="on-enter", fn=fn, args=content.get("formData") or {})]
+            self.on_enter = [
+                *self.on_enter,
+                Instruction(type="on-enter", fn=fn, args=content.get("formData") or {}),
+            ]
         self.on_receive: list[Instruction] | None = None
         if node.onReceive is not None:
             received = [*(flow.catchAll.onReceive or []), *node.onReceive]
@@ -82,7 +85,9 @@ class FlowEntry:
             pieces = self._queues[node.name] = _NodeQueues(self.flow, node)
         return pieces
 
-    def build_queue(self, node: FlowNode, *, has_jumped: bool = False, only_transitions: bool = False) -> list[Instruction]:
+    def build_queue(
+        self, node: FlowNode, *, has_jumped: bool = False, only_transitions: bool = False
+    ) -> list[Instruction]:
         pieces = self._pieces(node)
         queue: list[Instruction] = list(pieces.jump_prefix) if has_jumped else []
         if not only_transitions:

@@ -47,7 +47,11 @@ class Hooks:
             try:
                 await fn.call(available, self.timeout)
             except Exception as exc:  # user code: logged, never fatal
-                message = f"did not finish within {self.timeout:g} s" if isinstance(exc, TimeoutError) else repr(exc)
+                message = (
+                    f"did not finish within {self.timeout:g} s"
+                    if isinstance(exc, TimeoutError)
+                    else repr(exc)
+                )
                 logger.error("bot %s, flow %s, node %s: hook %s (%s) failed: %s", turn.bot_id,
                              turn.context.currentFlow, turn.context.currentNode, hook, fn.path, message,
                              exc_info=not isinstance(exc, TimeoutError))  # fmt: skip
@@ -96,7 +100,12 @@ def extract_slots(turn: Turn) -> None:
         else:
             continue
         expiry = slot.get("expiresAfterTurns")
-        if isinstance(expiry, int | float) and not isinstance(expiry, bool) and expiry > -1 and turns >= expiry:
+        if (
+            isinstance(expiry, int | float)
+            and not isinstance(expiry, bool)
+            and expiry > -1
+            and turns >= expiry
+        ):
             del slots[name]
     found = turn.event.nlu.get("slots")
     for slot in found.values() if isinstance(found, dict) else ():

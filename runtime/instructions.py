@@ -30,7 +30,9 @@ logger = logging.getLogger("flowbot.runtime")
 
 
 class ConditionEvaluator(Protocol):
-    def __call__(self, expression: str, variables: dict[str, Any], *, last_node: str | None = None) -> bool: ...
+    def __call__(
+        self, expression: str, variables: dict[str, Any], *, last_node: str | None = None
+    ) -> bool: ...
 
 
 class ContentRenderer(Protocol):
@@ -104,8 +106,14 @@ class InstructionProcessor:
                 chunks = fn.split(" ")
                 output_type = chunks[1]
                 if not output_type:
-                    raise InstructionError('Invalid text instruction. Expected an instruction along "say #text Something"')
-                args = {} if output_type.startswith("@") else _json_args(" ".join(chunks[2:]), f'Say "{output_type}"')
+                    raise InstructionError(
+                        'Invalid text instruction. Expected an instruction along "say #text Something"'
+                    )
+                args = (
+                    {}
+                    if output_type.startswith("@")
+                    else _json_args(" ".join(chunks[2:]), f'Say "{output_type}"')
+                )
                 parsed = (output_type, args)
             else:
                 name, _, args_text = fn.partition(" ")
@@ -179,7 +187,9 @@ class InstructionProcessor:
         try:
             if action is None:
                 raise InstructionError(f'Action "{name}" not found in {where}')
-            ctx = ActionContext(turn, args, self.tools.bot, renderer, self.tools.api_client, self.tools.action_timeout)
+            ctx = ActionContext(
+                turn, args, self.tools.bot, renderer, self.tools.api_client, self.tools.action_timeout
+            )
             await action(ctx)
         except Exception as exc:  # an action's failure is the bot's, never the server's
             message = _describe(exc, name, self.tools.action_timeout)

@@ -57,13 +57,16 @@ class BotBundle:
         return self.definition.bot_id
 
 
-def bundle_for(definition: BotDefinition, *, nlu: NluPredictor | None = None, user_code: bool = True) -> BotBundle:
+def bundle_for(
+    definition: BotDefinition, *, nlu: NluPredictor | None = None, user_code: bool = True
+) -> BotBundle:
     """A bundle for an already loaded definition; reads its Python actions and hooks."""
     engine = definition.config.templateEngine
     if engine not in TEMPLATE_ENGINES:
+        where = definition.root / "bot.config.json"
         raise BotLoadError(
             definition.root,
-            [f"{definition.root / 'bot.config.json'}: templateEngine must be one of {TEMPLATE_ENGINES} (got {engine!r})"],
+            [f"{where}: templateEngine must be one of {TEMPLATE_ENGINES} (got {engine!r})"],
         )
     actions: dict[str, UserFunction] = {}
     hooks: dict[str, list[UserFunction]] = {}
@@ -92,12 +95,16 @@ class BotRegistry(Mapping[str, BotBundle]):
     def add(self, bundle: BotBundle) -> None:
         if bundle.bot_id in self._bundles:
             other = self._bundles[bundle.bot_id].definition.root
-            raise DuplicateBotError(f"two bots have the id {bundle.bot_id!r}: {other} and {bundle.definition.root}")
+            raise DuplicateBotError(
+                f"two bots have the id {bundle.bot_id!r}: {other} and {bundle.definition.root}"
+            )
         self._bundles[bundle.bot_id] = bundle
 
     @classmethod
     def from_folders(
-        cls, folders: Iterable[Path | str], nlu_for: Callable[[BotDefinition], NluPredictor | None] | None = None
+        cls,
+        folders: Iterable[Path | str],
+        nlu_for: Callable[[BotDefinition], NluPredictor | None] | None = None,
     ) -> BotRegistry:
         registry = cls()
         for folder in folders:

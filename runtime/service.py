@@ -90,7 +90,8 @@ class ConversationService:
         self.settings = settings or RuntimeSettings()
         self.on_proactive = on_proactive
         self._runtimes = {
-            bot_id: BotRuntime(bundle, api_client=api_client, settings=self.settings) for bot_id, bundle in bots.items()
+            bot_id: BotRuntime(bundle, api_client=api_client, settings=self.settings)
+            for bot_id, bundle in bots.items()
         }
 
     def runtime(self, bot_id: str) -> BotRuntime:
@@ -118,7 +119,12 @@ class ConversationService:
         return self._result(turn)
 
     async def trigger(
-        self, bot_id: str, user_id: str, flow: str, node: str | None = None, payload: dict[str, Any] | None = None
+        self,
+        bot_id: str,
+        user_id: str,
+        flow: str,
+        node: str | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> TurnResult:
         """A proactive turn: start ``flow`` (at ``node``, else its start node) without a user message."""
         runtime = self.runtime(bot_id)
@@ -126,7 +132,9 @@ class ConversationService:
             record = await self._load(runtime, user_id)
             event_payload = {"type": "proactive-trigger", **(payload or {})}
             turn = await self._new_turn(runtime, user_id, record, event_payload, direction="internal")
-            runtime.engine.jump_to(turn, flow, node)  # an unknown flow/node raises FlowError: nothing is saved
+            runtime.engine.jump_to(
+                turn, flow, node
+            )  # an unknown flow/node raises FlowError: nothing is saved
             turn.event["decision"] = default_decision()
             await runtime.engine.process(turn)
             _drop_skill_frames(turn)
@@ -141,7 +149,9 @@ class ConversationService:
         now = self.clock()
         if record.session_expiry is not None and record.session_expiry <= now:
             record.expire_session()
-        elif record.context_expiry is not None and record.context_expiry <= now and not record.context.is_empty:
+        elif (
+            record.context_expiry is not None and record.context_expiry <= now and not record.context.is_empty
+        ):
             record = await self._timeout(runtime, user_id, record)
         return record
 
@@ -187,7 +197,12 @@ class ConversationService:
     async def _predict(self, runtime: BotRuntime, turn: Turn) -> None:
         event = turn.event
         text = event.get("preview")
-        if runtime.nlu is None or event.get("type") in NON_NLU_TYPES or not text or event.has_flag(SKIP_NATIVE_NLU):
+        if (
+            runtime.nlu is None
+            or event.get("type") in NON_NLU_TYPES
+            or not text
+            or event.has_flag(SKIP_NATIVE_NLU)
+        ):
             return
         contexts = list(event.nlu.get("includedContexts") or ["global"])
         language = turn.user.get("language") if isinstance(turn.user.get("language"), str) else None
@@ -211,7 +226,9 @@ class ConversationService:
         if election.elected is not None:
             event["decision"] = election.elected
             await runtime.reply(turn, election.payloads)
-            turn.session.setdefault("lastMessages", []).append(_qna_turn(turn, election.elected, election.payloads))
+            turn.session.setdefault("lastMessages", []).append(
+                _qna_turn(turn, election.elected, election.payloads)
+            )
             run_flows = False
             if election.redirect is not None:
                 try:
@@ -254,7 +271,9 @@ class ConversationService:
 
     # -- timeouts and the janitor --------------------------------------------------------------------
 
-    async def _timeout(self, runtime: BotRuntime, user_id: str, record: ConversationRecord) -> ConversationRecord:
+    async def _timeout(
+        self, runtime: BotRuntime, user_id: str, record: ConversationRecord
+    ) -> ConversationRecord:
         """Process a session timeout (§2.9) for a user whose lock is held; returns the saved record."""
         if record.timeouts >= TIMEOUT_LOOP_LIMIT:
             logger.error("bot %s, user %s: %d timeouts in a row without a message, clearing the context",
@@ -298,7 +317,11 @@ class ConversationService:
                     record.expire_session()
                     await self.store.save(entry.bot_id, entry.user_id, record, {})
                     handled += 1
-                elif record.context_expiry is not None and record.context_expiry <= moment and not record.context.is_empty:
+                elif (
+                    record.context_expiry is not None
+                    and record.context_expiry <= moment
+                    and not record.context.is_empty
+                ):
                     await self._timeout(runtime, entry.user_id, record)
                     handled += 1
         return handled

@@ -144,7 +144,6 @@ class ConversationRecord(BaseModel):
         self.timeouts = 0
 
 
-
 def trim_last_messages(session: dict[str, Any]) -> None:
     """Botpress keeps the last 5 dialog turns in ``session.lastMessages`` when it persists."""
     messages = session.get("lastMessages")

@@ -84,15 +84,19 @@ class Turn:
 
     def record_error(self, kind: str, message: str) -> None:
         self.errors.append(
-            {"type": kind, "message": message, "flow": self.context.currentFlow, "node": self.context.currentNode}
+            {
+                "type": kind,
+                "message": message,
+                "flow": self.context.currentFlow,
+                "node": self.context.currentNode,
+            }
         )
 
     def visit(self, flow: str, node: str) -> None:
         entry = StackEntry(flow, node)
         self.stacktrace.append(entry)
         count = self.visits[entry] = self.visits.get(entry, 0) + 1
-        if count > self.most_visits:
-            self.most_visits = count
+        self.most_visits = max(self.most_visits, count)
 
     def iso_now(self) -> str:
         """The turn's time as JavaScript's ``Date.toISOString()`` writes it."""

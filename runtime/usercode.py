@@ -48,7 +48,9 @@ class UserCodeError(FlowbotError):
 class UserFunction:
     """One loaded ``run`` function and the parameters it declares."""
 
-    def __init__(self, name: str, path: Path, fn: Callable[..., Coroutine[Any, Any, Any]], allowed: frozenset[str]) -> None:
+    def __init__(
+        self, name: str, path: Path, fn: Callable[..., Coroutine[Any, Any, Any]], allowed: frozenset[str]
+    ) -> None:
         self.name = name
         self.path = path
         self.fn = fn
@@ -64,17 +66,23 @@ class UserFunction:
 
 def _check_signature(fn: Any, path: Path, allowed: frozenset[str]) -> str | None:
     if not inspect.iscoroutinefunction(fn):
-        return f"{path}: `run` must be defined with `async def run(...)` (a plain function would block every conversation)"
+        return (
+            f"{path}: `run` must be defined with `async def run(...)` "
+            "(a plain function would block every conversation)"
+        )
     for param in inspect.signature(fn).parameters.values():
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             continue
         if param.name not in allowed and param.default is inspect.Parameter.empty:
             names = ", ".join(sorted(allowed))
-            return f"{path}: `run` takes a parameter `{param.name}` that flowbot cannot pass (choose among: {names})"
+            problem = f"`run` takes a parameter `{param.name}` that flowbot cannot pass"
+            return f"{path}: {problem} (choose among: {names})"
     return None
 
 
-def load_function(path: Path, module_name: str, name: str, allowed: frozenset[str], problems: list[str]) -> UserFunction | None:
+def load_function(
+    path: Path, module_name: str, name: str, allowed: frozenset[str], problems: list[str]
+) -> UserFunction | None:
     """Import ``path`` as ``module_name`` and return its ``run``; problems are appended, not raised."""
     try:
         spec = importlib.util.spec_from_file_location(module_name, path)
@@ -120,7 +128,9 @@ def load_actions(bot_id: str, root: Path) -> dict[str, UserFunction]:
         if any(part.startswith((".", "_")) for part in relative.parts):
             continue
         name = relative.with_suffix("").as_posix()
-        fn = load_function(path, _module_name(prefix + "__actions", relative), name, ACTION_PARAMETERS, problems)
+        fn = load_function(
+            path, _module_name(prefix + "__actions", relative), name, ACTION_PARAMETERS, problems
+        )
         if fn is not None:
             actions[name] = fn
     if problems:
@@ -139,13 +149,16 @@ def load_hooks(bot_id: str, root: Path) -> dict[str, list[UserFunction]]:
         if not sub.is_dir():
             continue
         if hook is None:
-            problems.append(f"{sub}: unknown hook folder (expected one of: {', '.join(sorted(set(HOOK_FOLDERS.values())))})")
+            known = ", ".join(sorted(set(HOOK_FOLDERS.values())))
+            problems.append(f"{sub}: unknown hook folder (expected one of: {known})")
             continue
         for path in sorted(sub.glob("*.py"), key=lambda p: p.name):
             if path.name.startswith((".", "_")):
                 continue
             relative = path.relative_to(folder)
-            fn = load_function(path, _module_name(prefix + "__hooks", relative), path.stem, HOOK_PARAMETERS, problems)
+            fn = load_function(
+                path, _module_name(prefix + "__hooks", relative), path.stem, HOOK_PARAMETERS, problems
+            )
             if fn is not None:
                 hooks.setdefault(hook, []).append(fn)
     if problems:

@@ -78,7 +78,10 @@ async def append_context(ctx: ActionContext) -> None:
     ttl = js_number(ctx.args.get("ttl"))
     ttl_value: float | int = 1000 if math.isnan(ttl) else (int(ttl) if ttl.is_integer() else ttl)
     existing = ctx.turn.session.get("nluContexts") or []
-    merged = [*existing, *({"context": name, "ttl": ttl_value} for name in _contexts_arg(ctx).strip().split(","))]
+    merged = [
+        *existing,
+        *({"context": name, "ttl": ttl_value} for name in _contexts_arg(ctx).strip().split(",")),
+    ]
     best: dict[str, dict[str, Any]] = {}
     for item in merged:
         name = item.get("context")

@@ -86,7 +86,11 @@ def _keyword_regex(keyword: Any) -> re.Pattern[str] | None:
 
 def _by_text(ctx: ActionContext, keywords: dict[str, list[Any]]) -> Any:
     payload = ctx.turn.event.payload
-    said = [_lower(ctx.turn.event.get("preview")), _lower(payload.get("text")), _lower(payload.get("payload"))]
+    said = [
+        _lower(ctx.turn.event.get("preview")),
+        _lower(payload.get("text")),
+        _lower(payload.get("payload")),
+    ]
     for choice, words in keywords.items():  # exact answers (or /regex/ keywords) first
         for word in words:
             pattern = _keyword_regex(word)
@@ -154,7 +158,8 @@ def _set_slot(ctx: ActionContext, name: str, entity: dict[str, Any], turn_expiry
 
 
 async def slot_fill(ctx: ActionContext) -> None:
-    """Fill ``session.slots[slotName]`` from the NLU entities named in ``entities`` (or the raw text for ``any``)."""
+    """Fill ``session.slots[slotName]`` from the NLU entities named in ``entities`` (from the raw
+    text for the ``any`` entity)."""
     name = require_str(ctx.args, "slotName")
     wanted = require_str(ctx.args, "entities").split(",")
     expiry = ctx.args.get("turnExpiry")

@@ -81,10 +81,10 @@ def apply_bot_changes(memory: dict[str, Any], changes: dict[str, Any]) -> dict[s
 class StateStore(ABC):
     """Async storage of conversation records and bot memory (see the module docstring)."""
 
-    async def open(self) -> None:  # noqa: B027 - optional hook
+    async def open(self) -> None:
         """Prepare the store (create tables, start writers). Idempotent."""
 
-    async def close(self) -> None:  # noqa: B027 - optional hook
+    async def close(self) -> None:
         """Flush pending writes and release resources."""
 
     @abstractmethod
@@ -100,7 +100,9 @@ class StateStore(ABC):
         """The bot's memory (``bot`` scope); the caller may mutate it freely."""
 
     @abstractmethod
-    async def save(self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]) -> None:
+    async def save(
+        self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]
+    ) -> None:
         """Write the record and the bot memory changes atomically; return once durable."""
 
     @abstractmethod

@@ -44,7 +44,9 @@ class MemoryStore(StateStore):
         stored = self._bots.get(bot_id)
         return {} if stored is None else json.loads(stored)
 
-    async def save(self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]) -> None:
+    async def save(
+        self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]
+    ) -> None:
         # serialize everything first: nothing is stored unless all of it can be
         record_text = dump_record(record)
         memory_text = None
@@ -61,7 +63,11 @@ class MemoryStore(StateStore):
             record = ConversationRecord.model_validate_json(text)
             if record.session_expiry is not None and record.session_expiry <= now:
                 found.append(ExpiredConversation(bot_id, user_id, "session"))
-            elif record.context_expiry is not None and record.context_expiry <= now and not record.context.is_empty:
+            elif (
+                record.context_expiry is not None
+                and record.context_expiry <= now
+                and not record.context.is_empty
+            ):
                 found.append(ExpiredConversation(bot_id, user_id, "context"))
             if len(found) >= limit:
                 break

@@ -143,9 +143,11 @@ class SqliteStore(StateStore):
         if text is not None:
             self._cache.move_to_end(key)
             return ConversationRecord.model_validate_json(text)
-        row = self._require_reader().execute(
-            "SELECT data FROM conversations WHERE bot_id = ? AND user_id = ?", key
-        ).fetchone()
+        row = (
+            self._require_reader()
+            .execute("SELECT data FROM conversations WHERE bot_id = ? AND user_id = ?", key)
+            .fetchone()
+        )
         if row is None:
             return ConversationRecord()
         self._remember(key, row[0])
@@ -157,7 +159,11 @@ class SqliteStore(StateStore):
     def _bot_memory_text(self, bot_id: str) -> str:
         text = self._bot_cache.get(bot_id)
         if text is None:
-            row = self._require_reader().execute("SELECT data FROM bot_memory WHERE bot_id = ?", (bot_id,)).fetchone()
+            row = (
+                self._require_reader()
+                .execute("SELECT data FROM bot_memory WHERE bot_id = ?", (bot_id,))
+                .fetchone()
+            )
             text = self._bot_cache[bot_id] = row[0] if row else "{}"
         return text
 
@@ -168,16 +174,24 @@ class SqliteStore(StateStore):
             self._cache.popitem(last=False)
 
     async def expired(self, now: float, limit: int = 1000) -> list[ExpiredConversation]:
-        rows = self._require_reader().execute(
-            "SELECT bot_id, user_id, session_expiry IS NOT NULL AND session_expiry <= ? FROM conversations"
-            " WHERE due <= ? ORDER BY due LIMIT ?",
-            (now, now, limit),
-        ).fetchall()
-        return [ExpiredConversation(bot, user, "session" if session else "context") for bot, user, session in rows]
+        rows = (
+            self._require_reader()
+            .execute(
+                "SELECT bot_id, user_id, session_expiry IS NOT NULL AND session_expiry <= ?"
+                " FROM conversations WHERE due <= ? ORDER BY due LIMIT ?",
+                (now, now, limit),
+            )
+            .fetchall()
+        )
+        return [
+            ExpiredConversation(bot, user, "session" if session else "context") for bot, user, session in rows
+        ]
 
     # -- writes ------------------------------------------------------------------------------------
 
-    async def save(self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]) -> None:
+    async def save(
+        self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]
+    ) -> None:
         if self._queue is None:
             raise RuntimeError("the SQLite store is not open (call `await store.open()` first)")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -212,7 +226,9 @@ class SqliteStore(StateStore):
             rows = [self._row(w) for w in batch]
             memories = self._bot_memories(batch)
             if self._executor is not None:
-                await asyncio.get_running_loop().run_in_executor(self._executor, self._write_batch, rows, memories)
+                await asyncio.get_running_loop().run_in_executor(
+                    self._executor, self._write_batch, rows, memories
+                )
             else:
                 self._write_batch(rows, memories)
         except Exception as exc:  # the turns fail; their stored state stays as it was

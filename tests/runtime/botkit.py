@@ -19,8 +19,14 @@ from flowbot.runtime.store import MemoryStore
 from flowbot.runtime.store import StateStore
 
 
-def node(name: str, *, on_enter: list[str] | None = None, on_receive: list[str] | None = None,
-         next: list[tuple[str, str]] | None = None, **extra: Any) -> dict[str, Any]:  # fmt: skip
+def node(
+    name: str,
+    *,
+    on_enter: list[str] | None = None,
+    on_receive: list[str] | None = None,
+    next: list[tuple[str, str]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """A flow node; ``next`` is a list of (condition, target)."""
     return {
         "id": f"node-{name}",
@@ -32,8 +38,15 @@ def node(name: str, *, on_enter: list[str] | None = None, on_receive: list[str] 
     }
 
 
-def flow(*nodes: dict[str, Any], start: str | None = None, catch_all: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"version": "0.0.1", "startNode": start or nodes[0]["name"], "catchAll": catch_all or {}, "nodes": list(nodes)}
+def flow(
+    *nodes: dict[str, Any], start: str | None = None, catch_all: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "version": "0.0.1",
+        "startNode": start or nodes[0]["name"],
+        "catchAll": catch_all or {},
+        "nodes": list(nodes),
+    }
 
 
 def write_bot(
@@ -50,7 +63,9 @@ def write_bot(
 ) -> Path:
     """Write a bot folder. ``texts`` maps ids to builtin_text texts (``say #!<id>``)."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "bot.config.json").write_text(json.dumps({"id": root.name, "defaultLanguage": "en", "languages": ["en"], **(config or {})}))
+    (root / "bot.config.json").write_text(
+        json.dumps({"id": root.name, "defaultLanguage": "en", "languages": ["en"], **(config or {})})
+    )
     for name, data in flows.items():
         path = root / "flows" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,7 +153,9 @@ class FakeNlu:
         }
 
 
-async def say(service: ConversationService, bot_id: str, text: str, user: str = "u1", **payload: Any) -> TurnResult:
+async def say(
+    service: ConversationService, bot_id: str, text: str, user: str = "u1", **payload: Any
+) -> TurnResult:
     message = IncomingMessage(payload={"type": "text", "text": text, **payload})
     return await service.converse(bot_id, user, message)
 

@@ -28,8 +28,15 @@ from flowbot.runtime.turn import Turn
 
 def make_turn(record: ConversationRecord | None = None, bot_memory: dict[str, Any] | None = None) -> Turn:
     event = make_event(event_id="1", bot_id="b", user_id="u", payload={"type": "text", "text": "hi"})
-    return Turn(bot_id="b", event=event, record=record or ConversationRecord(), bot_memory=bot_memory or {},
-                now=0.0, rng=random.Random(0), language="en")  # fmt: skip
+    return Turn(
+        bot_id="b",
+        event=event,
+        record=record or ConversationRecord(),
+        bot_memory=bot_memory or {},
+        now=0.0,
+        rng=random.Random(0),
+        language="en",
+    )
 
 
 def context(turn: Turn, **args: Any) -> ActionContext:
@@ -66,7 +73,9 @@ async def test_set_variable_rejects_an_unknown_scope() -> None:
 
 
 async def test_reset_session_keeps_history_contexts_and_workflows() -> None:
-    record = ConversationRecord(temp={"a": 1}, session={"lastMessages": [1], "nluContexts": [2], "workflows": {}, "slots": {}, "x": 1})
+    record = ConversationRecord(
+        temp={"a": 1}, session={"lastMessages": [1], "nluContexts": [2], "workflows": {}, "slots": {}, "x": 1}
+    )
     turn = make_turn(record)
     await reset_session(context(turn))
     assert turn.temp == {}
@@ -78,7 +87,11 @@ async def test_contexts_append_keeps_the_highest_ttl_remove_and_reset() -> None:
     await append_context(context(turn, contexts="a,b", ttl="3"))
     await append_context(context(turn, contexts=" b,c ", ttl="7"))
     await append_context(context(turn, contexts="a", ttl="1"))
-    assert turn.session["nluContexts"] == [{"context": "a", "ttl": 3}, {"context": "b", "ttl": 7}, {"context": "c", "ttl": 7}]
+    assert turn.session["nluContexts"] == [
+        {"context": "a", "ttl": 3},
+        {"context": "b", "ttl": 7},
+        {"context": "c", "ttl": 7},
+    ]
     await append_context(context(turn, contexts="d"))
     assert turn.session["nluContexts"][-1] == {"context": "d", "ttl": 1000}  # Number(undefined) is NaN
     await remove_context(context(turn, contexts="a,c"))
@@ -105,7 +118,15 @@ def test_bot_memory_changes_are_the_keys_a_turn_touched() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("10", 10.0), (" 2.5 ", 2.5), ("", 0.0), (True, 1.0), (3, 3.0), ("0x1f", 31.0), ("Infinity", float("inf"))],
+    [
+        ("10", 10.0),
+        (" 2.5 ", 2.5),
+        ("", 0.0),
+        (True, 1.0),
+        (3, 3.0),
+        ("0x1f", 31.0),
+        ("Infinity", float("inf")),
+    ],
 )
 def test_js_number(value: Any, expected: float) -> None:
     assert js_number(value) == expected

@@ -19,20 +19,34 @@ def qna_answer(text: str) -> list[dict[str, object]]:
     return [TYPING, {"type": "text", "markdown": True, "text": text, "collectFeedback": True}]
 
 
-NLU = FakeNlu({
-    "Tell me a joke": {"intents": [{"name": JOKE, "confidence": 0.93, "context": "global"},
-                                   {"name": "none", "confidence": 0.07, "context": "global"}]},
-    "hey": {"intents": [{"name": HELLO, "confidence": 0.45, "context": "global"},
-                        {"name": "none", "confidence": 0.55, "context": "global"}]},
-    "heyyy": {"intent": {"name": HELLO, "confidence": 0.45, "context": "global"},
-              "intents": [{"name": HELLO, "confidence": 0.45, "context": "global"}]},
-})  # fmt: skip
+NLU = FakeNlu(
+    {
+        "Tell me a joke": {
+            "intents": [
+                {"name": JOKE, "confidence": 0.93, "context": "global"},
+                {"name": "none", "confidence": 0.07, "context": "global"},
+            ]
+        },
+        "hey": {
+            "intents": [
+                {"name": HELLO, "confidence": 0.45, "context": "global"},
+                {"name": "none", "confidence": 0.55, "context": "global"},
+            ]
+        },
+        "heyyy": {
+            "intent": {"name": HELLO, "confidence": 0.45, "context": "global"},
+            "intents": [{"name": HELLO, "confidence": 0.45, "context": "global"}],
+        },
+    }
+)
 
 
 async def test_small_talk_answers_from_qna(compat_bots: Path) -> None:
     service = make_service(compat_bots / "small-talk", nlu=NLU)
     result = await say(service, "small-talk", "Tell me a joke")
-    assert result.responses == qna_answer("It is the story of 2 ices cubes in the desert and.... nevermind, they're gone.")
+    assert result.responses == qna_answer(
+        "It is the story of 2 ices cubes in the desert and.... nevermind, they're gone."
+    )
     assert result.suggestions[0]["decision"]["status"] == "elected"
     assert result.suggestions[0]["confidence"] == 0.93
     assert result.state["context"] == {}
@@ -43,7 +57,10 @@ async def test_small_talk_falls_back_to_the_none_message(compat_bots: Path) -> N
     service = make_service(compat_bots / "small-talk", nlu=NLU)
     for text in ("hey", "something else entirely"):
         result = await say(service, "small-talk", text)
-        assert result.responses == [TYPING, {"type": "text", "text": "I'm sorry, I did not understand. Please ask me something else."}]
+        assert result.responses == [
+            TYPING,
+            {"type": "text", "text": "I'm sorry, I did not understand. Please ask me something else."},
+        ]
         assert result.state["context"] == {}
         assert result.state["__stacktrace"] == [
             {"flow": "main.flow.json", "node": "entry"},

@@ -22,7 +22,10 @@ GREETING = "Hi, I'm Welcome Bot! My task is to help you understand how Botpress 
 TOPICS = {
     "type": "single-choice",
     "text": "What would you like to know?",
-    "quick_replies": [{"title": "What is a Context?", "payload": "CONTEXT"}, {"title": "What is Bot Memory?", "payload": "MEMORY"}],
+    "quick_replies": [
+        {"title": "What is a Context?", "payload": "CONTEXT"},
+        {"title": "What is Bot Memory?", "payload": "MEMORY"},
+    ],
     "typing": True,
 }
 TRY_AGAIN = "Ask me something thats included in the choices. Let's try again."
@@ -62,12 +65,14 @@ def intent(name: str, confidence: float = 0.95, context: str = "global") -> dict
     return {"name": name, "confidence": confidence, "context": context}
 
 
-NLU = FakeNlu({
-    "forget": {"intent": intent("forget")},
-    "forget my name": {"intents": [intent(QNA_FORGET, context="memory")], "intent": intent("forget")},
-    "Where do monkeys live?": {"intents": [intent(QNA_MONKEY_HOME, 0.9, "monkeys")]},
-    "Switch context": {"intents": [intent(QNA_SWITCH, 0.9, "contexts")]},
-})  # fmt: skip
+NLU = FakeNlu(
+    {
+        "forget": {"intent": intent("forget")},
+        "forget my name": {"intents": [intent(QNA_FORGET, context="memory")], "intent": intent("forget")},
+        "Where do monkeys live?": {"intents": [intent(QNA_MONKEY_HOME, 0.9, "monkeys")]},
+        "Switch context": {"intents": [intent(QNA_SWITCH, 0.9, "contexts")]},
+    }
+)
 
 
 @pytest.fixture
@@ -97,19 +102,28 @@ async def test_greeting_enters_the_choice_skill(service: ConversationService) ->
     assert result.state["temp"] == {} and result.state["user"] == {}
 
 
-@pytest.mark.parametrize("answer", ["2", "memory", "What is Bot Memory?", "#2", "tell me about MEMORY please"])
-async def test_choice_by_number_or_by_text_goes_to_the_memory_flow(service: ConversationService, answer: str) -> None:
+@pytest.mark.parametrize(
+    "answer", ["2", "memory", "What is Bot Memory?", "#2", "tell me about MEMORY please"]
+)
+async def test_choice_by_number_or_by_text_goes_to_the_memory_flow(
+    service: ConversationService, answer: str
+) -> None:
     await start(service)
     result = await say(service, BOT, answer)
     assert result.responses == said(MEMORY_INTRO, ASK_NAME)
     assert position(result) == ("memory.flow.json", "ask-name")
     assert result.state["temp"] == {"skill-choice-valid": True, "skill-choice-ret": "memory"}
-    assert result.state["session"]["nluContexts"] == [{"context": "memory", "ttl": 1}, {"context": "global", "ttl": 1}]
+    assert result.state["session"]["nluContexts"] == [
+        {"context": "memory", "ttl": 1},
+        {"context": "global", "ttl": 1},
+    ]
 
 
 async def test_a_quick_reply_payload_is_a_valid_choice(service: ConversationService) -> None:
     await start(service)
-    message = IncomingMessage(payload={"type": "quick_reply", "text": "What is a Context?", "payload": "CONTEXT"})
+    message = IncomingMessage(
+        payload={"type": "quick_reply", "text": "What is a Context?", "payload": "CONTEXT"}
+    )
     result = await service.converse(BOT, "u1", message)
     assert result.responses == [*said(CONTEXTS_INTRO), TYPING, ANIMALS]
 
@@ -136,7 +150,9 @@ async def test_the_memory_flow_asks_then_remembers_the_name(service: Conversatio
     await say(service, BOT, "2")
     result = await say(service, BOT, "Bob")
     assert result.responses == [
-        *said("👋, Bob!", "This is the first time we speak 🤖", 'Try saying something like "forget my name"!'),
+        *said(
+            "👋, Bob!", "This is the first time we speak 🤖", 'Try saying something like "forget my name"!'
+        ),
         *CONVERSATION_END,
     ]
     assert result.state["user"] == {"nickname": "Bob"}
@@ -149,7 +165,10 @@ async def test_the_memory_flow_asks_then_remembers_the_name(service: Conversatio
     # second visit: the name is known, the conversation count goes up
     await start(service)
     result = await say(service, BOT, "2")
-    assert result.responses == [*said(MEMORY_INTRO, "👋, Bob!", "We already spoke 1 times!"), *CONVERSATION_END]
+    assert result.responses == [
+        *said(MEMORY_INTRO, "👋, Bob!", "We already spoke 1 times!"),
+        *CONVERSATION_END,
+    ]
     await start(service)
     result = await say(service, BOT, "2")
     assert texts(result)[2] == "We already spoke 2 times!"
@@ -161,10 +180,12 @@ async def test_the_forget_intent_of_the_catch_all_forgets_the_name(service: Conv
     # asked for a name, the user answers with the `forget` intent
     result = await say(service, BOT, "forget")
     assert result.responses == [
-        *said("Alright, I have forgotten your name.",
-              '(To see how this works, double-click anywhere on the flow and go to the "Transitions" panel)'),
+        *said(
+            "Alright, I have forgotten your name.",
+            '(To see how this works, double-click anywhere on the flow and go to the "Transitions" panel)',
+        ),
         *CONVERSATION_END,
-    ]  # fmt: skip
+    ]
     # ask-name's onReceive stored the answer, then the catch-all transition deleted it
     assert result.state["user"] == {}
     assert result.state["__stacktrace"] == [{"flow": "memory.flow.json", "node": "forget-my-name"}]
@@ -176,7 +197,9 @@ async def test_qna_redirect_forgets_the_name_outside_of_a_flow(service: Conversa
     await say(service, BOT, "Bob")
     result = await say(service, BOT, "forget my name")
     assert result.suggestions[0]["sourceDetails"] == QNA_FORGET
-    assert result.suggestions[0]["payloads"] == [{"type": "redirect", "flow": "memory.flow.json", "node": "forget-my-name"}]
+    assert result.suggestions[0]["payloads"] == [
+        {"type": "redirect", "flow": "memory.flow.json", "node": "forget-my-name"}
+    ]
     assert texts(result)[:2] == [
         "Alright, I have forgotten your name.",
         '(To see how this works, double-click anywhere on the flow and go to the "Transitions" panel)',
@@ -192,12 +215,17 @@ async def test_qna_is_dropped_in_the_middle_of_the_memory_flow(service: Conversa
     await start(service)
     await say(service, BOT, "2")
     result = await say(service, BOT, "forget my name")
-    assert result.suggestions[0]["decision"]["reason"] == "would have been elected, but already in the middle of a flow"
+    assert (
+        result.suggestions[0]["decision"]["reason"]
+        == "would have been elected, but already in the middle of a flow"
+    )
     # the flow went on: the catch-all `forget` intent transition handled it
     assert texts(result)[0] == "Alright, I have forgotten your name."
 
 
-async def test_the_contexts_flow_sets_nlu_contexts_and_answers_qna_about_monkeys(service: ConversationService) -> None:
+async def test_the_contexts_flow_sets_nlu_contexts_and_answers_qna_about_monkeys(
+    service: ConversationService,
+) -> None:
     await start(service)
     result = await say(service, BOT, "1")
     assert result.responses == [*said(CONTEXTS_INTRO), TYPING, ANIMALS]
@@ -205,7 +233,10 @@ async def test_the_contexts_flow_sets_nlu_contexts_and_answers_qna_about_monkeys
     assert position(result) == ("skills/choice-1b8623.flow.json", "parse")
     result = await say(service, BOT, "MONKEY")
     assert result.responses == [
-        *said("Please ask questions about that animal, like its life span or its habitat.", "Tell me if you need help!"),
+        *said(
+            "Please ask questions about that animal, like its life span or its habitat.",
+            "Tell me if you need help!",
+        ),
         *CONVERSATION_END,
     ]
     assert result.state["session"]["nluContexts"] == [
@@ -220,7 +251,8 @@ async def test_the_contexts_flow_sets_nlu_contexts_and_answers_qna_about_monkeys
         {
             "type": "text",
             "markdown": True,
-            "text": "Most monkey species can be found in the tropical rain forests of Asia, Africa, Europe and Central and South America.",
+            "text": "Most monkey species can be found in the tropical rain forests of Asia, Africa, Europe "
+            "and Central and South America.",
             "collectFeedback": True,
         },
     ]
@@ -237,8 +269,14 @@ async def test_the_switch_context_qna_redirects_to_the_animal_choice(service: Co
     assert position(result) == ("skills/choice-1b8623.flow.json", "parse")
 
 
-async def test_an_invalid_animal_goes_to_the_catch_node_of_the_contexts_flow(service: ConversationService) -> None:
+async def test_an_invalid_animal_goes_to_the_catch_node_of_the_contexts_flow(
+    service: ConversationService,
+) -> None:
     await start(service)
     await say(service, BOT, "1")
     result = await say(service, BOT, "a zebra")
-    assert result.responses == [*said("Please pick an animal from the choices, I'm not a Zoologist."), TYPING, ANIMALS]
+    assert result.responses == [
+        *said("Please pick an animal from the choices, I'm not a Zoologist."),
+        TYPING,
+        ANIMALS,
+    ]

@@ -18,11 +18,28 @@ from tests.runtime.botkit import write_bot
 TEXTS = {f"builtin_text-{name}": name for name in ("menu", "ask", "redirected", "x")}
 
 
-def qna(qna_id: str, *, answers: list[str] | None = None, action: str = "text", flow_: str = "", node_: str = "",
-        contexts: list[str] | None = None, enabled: bool = True) -> dict[str, Any]:  # fmt: skip
-    return {"id": qna_id, "data": {"action": action, "answers": {"en": answers or []}, "questions": {"en": ["q"]},
-                                   "redirectFlow": flow_, "redirectNode": node_, "enabled": enabled,
-                                   "contexts": contexts or ["global"]}}  # fmt: skip
+def qna(
+    qna_id: str,
+    *,
+    answers: list[str] | None = None,
+    action: str = "text",
+    flow_: str = "",
+    node_: str = "",
+    contexts: list[str] | None = None,
+    enabled: bool = True,
+) -> dict[str, Any]:
+    return {
+        "id": qna_id,
+        "data": {
+            "action": action,
+            "answers": {"en": answers or []},
+            "questions": {"en": ["q"]},
+            "redirectFlow": flow_,
+            "redirectNode": node_,
+            "enabled": enabled,
+            "contexts": contexts or ["global"],
+        },
+    }
 
 
 def intent(name: str, confidence: float) -> dict[str, Any]:
@@ -34,23 +51,36 @@ def bot(tmp_path: Path) -> Path:
         node("menu", on_enter=["say #!builtin_text-menu"], next=[("event.payload.text === 'ask'", "ask")]),
         node("ask", on_enter=["say #!builtin_text-ask"], on_receive=[]),
     )
-    other = flow(node("entry", on_enter=["say #!builtin_text-redirected"]), node("deep", on_enter=["say #!builtin_text-x"]))
+    other = flow(
+        node("entry", on_enter=["say #!builtin_text-redirected"]),
+        node("deep", on_enter=["say #!builtin_text-x"]),
+    )
     entries = [
         qna("hours", answers=["We open at **9**, {{user.name}}."]),
         qna("go", action="redirect", flow_="other.flow.json", node_="deep"),
-        qna("both", answers=["Let me show you."], action="text_redirect", flow_="other.flow.json", node_="entry"),
+        qna(
+            "both",
+            answers=["Let me show you."],
+            action="text_redirect",
+            flow_="other.flow.json",
+            node_="entry",
+        ),
         qna("off", answers=["disabled"], enabled=False),
     ]
-    return write_bot(tmp_path / "bot", {"main.flow.json": main, "other.flow.json": other}, texts=TEXTS, qna=entries)
+    return write_bot(
+        tmp_path / "bot", {"main.flow.json": main, "other.flow.json": other}, texts=TEXTS, qna=entries
+    )
 
 
-NLU = FakeNlu({
-    "when do you open": {"intents": [intent("__qna__hours", 0.8), intent("none", 0.2)]},
-    "unsure": {"intents": [intent("__qna__hours", 0.4), intent("none", 0.6)]},
-    "go deep": {"intents": [intent("__qna__go", 0.9)]},
-    "show me": {"intents": [intent("__qna__both", 0.9)]},
-    "off": {"intents": [intent("__qna__off", 0.9)]},
-})  # fmt: skip
+NLU = FakeNlu(
+    {
+        "when do you open": {"intents": [intent("__qna__hours", 0.8), intent("none", 0.2)]},
+        "unsure": {"intents": [intent("__qna__hours", 0.4), intent("none", 0.6)]},
+        "go deep": {"intents": [intent("__qna__go", 0.9)]},
+        "show me": {"intents": [intent("__qna__both", 0.9)]},
+        "off": {"intents": [intent("__qna__off", 0.9)]},
+    }
+)
 
 
 async def test_an_elected_qna_answer_replaces_the_flows(tmp_path: Path) -> None:
@@ -114,11 +144,17 @@ async def test_disabled_entries_make_no_suggestion(tmp_path: Path) -> None:
 
 CONTEXT_FLOWS = {
     "main.flow.json": flow(
-        node("entry", on_enter=['builtin/appendContext {"contexts":"a,b","ttl":"2"}',
-                                'builtin/appendContext {"contexts":"b","ttl":"5"}'],
-             on_receive=[], next=[("true", "entry")]),
+        node(
+            "entry",
+            on_enter=[
+                'builtin/appendContext {"contexts":"a,b","ttl":"2"}',
+                'builtin/appendContext {"contexts":"b","ttl":"5"}',
+            ],
+            on_receive=[],
+            next=[("true", "entry")],
+        ),
     )
-}  # fmt: skip
+}
 
 
 async def test_session_contexts_replace_the_included_contexts_and_expire_by_turn(tmp_path: Path) -> None:
@@ -134,18 +170,32 @@ async def test_session_contexts_replace_the_included_contexts_and_expire_by_turn
 
 
 async def test_contexts_with_ttl_one_last_for_one_message(tmp_path: Path) -> None:
-    flows = {"main.flow.json": flow(node("entry", on_enter=['builtin/appendContext {"contexts":"memory,global","ttl":"1"}']),
-                                    )}  # fmt: skip
+    flows = {
+        "main.flow.json": flow(
+            node("entry", on_enter=['builtin/appendContext {"contexts":"memory,global","ttl":"1"}']),
+        )
+    }
     nlu = FakeNlu()
     service = make_service(write_bot(tmp_path / "bot", flows), nlu=nlu)
     await say(service, "bot", "one")
     result = await say(service, "bot", "two")
     assert nlu.calls[1][1] == ["memory", "global"]
-    assert result.state["session"]["nluContexts"] == [{"context": "memory", "ttl": 1}, {"context": "global", "ttl": 1}]
+    assert result.state["session"]["nluContexts"] == [
+        {"context": "memory", "ttl": 1},
+        {"context": "global", "ttl": 1},
+    ]
 
 
 async def test_nlu_slots_are_copied_into_the_session(tmp_path: Path) -> None:
-    slot = {"name": "city", "value": "Paris", "source": "paris", "entity": None, "confidence": 0.9, "start": 0, "end": 5}
+    slot = {
+        "name": "city",
+        "value": "Paris",
+        "source": "paris",
+        "entity": None,
+        "confidence": 0.9,
+        "start": 0,
+        "end": 5,
+    }
     nlu = FakeNlu({"paris": {"intents": [intent("travel", 0.9)], "slots": {"city": slot}}})
     flows = {"main.flow.json": flow(node("entry", on_receive=[], next=[("true", "entry")]))}
     service = make_service(write_bot(tmp_path / "bot", flows), nlu=nlu)
@@ -159,7 +209,9 @@ async def test_nlu_slots_are_copied_into_the_session(tmp_path: Path) -> None:
 
 async def test_a_failing_nlu_keeps_the_default_understanding(tmp_path: Path) -> None:
     class Broken:
-        def predict(self, text: str, included_contexts: list[str], language: str | None = None) -> dict[str, Any]:
+        def predict(
+            self, text: str, included_contexts: list[str], language: str | None = None
+        ) -> dict[str, Any]:
             raise RuntimeError("model missing")
 
     service = make_service(bot(tmp_path), nlu=Broken())
@@ -171,7 +223,9 @@ async def test_a_failing_nlu_keeps_the_default_understanding(tmp_path: Path) -> 
 
 async def test_an_async_predictor_is_awaited(tmp_path: Path) -> None:
     class AsyncNlu:
-        async def predict(self, text: str, included_contexts: list[str], language: str | None = None) -> dict[str, Any]:
+        async def predict(
+            self, text: str, included_contexts: list[str], language: str | None = None
+        ) -> dict[str, Any]:
             return {"intent": intent("__qna__hours", 0.9), "intents": [intent("__qna__hours", 0.9)]}
 
     service = make_service(bot(tmp_path), nlu=AsyncNlu())

@@ -24,7 +24,9 @@ def bot(tmp_path: Path, main: dict[str, object], **flows: dict[str, object]) -> 
     return write_bot(tmp_path / "bot", {"main.flow.json": main, **flows}, texts=TEXTS)
 
 
-async def test_an_unknown_action_goes_to_the_error_flow(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_an_unknown_action_goes_to_the_error_flow(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     main = flow(node("one", on_enter=["say #!builtin_text-a", "no/such_action {}", "say #!builtin_text-b"]))
     service = make_service(bot(tmp_path, main, **{"error.flow.json": ERROR_FLOW}))
     with caplog.at_level(logging.ERROR, "flowbot.runtime"):
@@ -74,7 +76,9 @@ async def test_a_two_node_loop_is_stopped_cleans_state_and_runs_the_error_flow_o
     assert texts(result) == ["a", "b", "a", "b", "a", "oops"]
     assert [e["type"] for e in result.errors] == ["infinite-loop"]
     message = result.errors[0]["message"]
-    assert message.startswith("Infinite loop detected. (main.flow.json (ping) --> main.flow.json (pong) --> main.flow.json (ping))")
+    assert message.startswith(
+        "Infinite loop detected. (main.flow.json (ping) --> main.flow.json (pong) --> main.flow.json (ping))"
+    )
     assert "Infinite loop detected" in caplog.text
     # temp was cleaned before the error flow ran, and the error flow ended the conversation
     assert result.state["temp"] == {}
@@ -93,7 +97,9 @@ async def test_a_loop_through_a_subflow_is_detected(tmp_path: Path) -> None:
 
 
 async def test_the_instruction_cap_stops_a_turn_that_never_revisits_a_node(tmp_path: Path) -> None:
-    nodes = [node(f"n{i}", on_enter=["say #!builtin_text-a"], next=[("true", f"n{i + 1}")]) for i in range(30)]
+    nodes = [
+        node(f"n{i}", on_enter=["say #!builtin_text-a"], next=[("true", f"n{i + 1}")]) for i in range(30)
+    ]
     main = flow(*nodes, node("n30"))
     settings = RuntimeSettings(max_instructions=20)
     service = make_service(bot(tmp_path, main, **{"error.flow.json": ERROR_FLOW}), settings=settings)
@@ -126,7 +132,9 @@ async def test_a_bot_without_error_flow_still_ends_the_turn(tmp_path: Path) -> N
 
 
 async def test_a_condition_that_cannot_be_evaluated_stops_the_turn(tmp_path: Path) -> None:
-    main = flow(node("one", on_enter=["say #!builtin_text-a"], next=[("undefinedName.x === 1", "two")]), node("two"))
+    main = flow(
+        node("one", on_enter=["say #!builtin_text-a"], next=[("undefinedName.x === 1", "two")]), node("two")
+    )
     service = make_service(bot(tmp_path, main, **{"error.flow.json": ERROR_FLOW}))
     result = await say(service, "bot", "hi")
     assert texts(result) == ["a"]
@@ -136,7 +144,10 @@ async def test_a_condition_that_cannot_be_evaluated_stops_the_turn(tmp_path: Pat
 
 
 async def test_a_type_error_in_a_condition_is_false(tmp_path: Path) -> None:
-    main = flow(node("one", next=[("temp.missing.deeper === 1", "two"), ("true", "three")]),
-                node("two", on_enter=["say #!builtin_text-a"]), node("three", on_enter=["say #!builtin_text-b"]))  # fmt: skip
+    main = flow(
+        node("one", next=[("temp.missing.deeper === 1", "two"), ("true", "three")]),
+        node("two", on_enter=["say #!builtin_text-a"]),
+        node("three", on_enter=["say #!builtin_text-b"]),
+    )
     service = make_service(bot(tmp_path, main))
     assert texts(await say(service, "bot", "hi")) == ["b"]

@@ -22,13 +22,19 @@ def set_temp(name: str, value: str) -> str:
 async def test_nodes_without_on_receive_run_through_and_the_flow_ends(tmp_path: Path) -> None:
     bot = write_bot(
         tmp_path / "bot",
-        {"main.flow.json": flow(
-            node("one", on_enter=["say #!builtin_text-a", set_temp("x", "1")], next=[("true", "two")]),
-            node("two", on_enter=["say #!builtin_text-b"], next=[("temp.x === '2'", "one"), ("temp.x === '1'", "three")]),
-            node("three", on_enter=["say #!builtin_text-c"]),
-        )},
+        {
+            "main.flow.json": flow(
+                node("one", on_enter=["say #!builtin_text-a", set_temp("x", "1")], next=[("true", "two")]),
+                node(
+                    "two",
+                    on_enter=["say #!builtin_text-b"],
+                    next=[("temp.x === '2'", "one"), ("temp.x === '1'", "three")],
+                ),
+                node("three", on_enter=["say #!builtin_text-c"]),
+            )
+        },
         texts=TEXTS,
-    )  # fmt: skip
+    )
     service = make_service(bot)
     result = await say(service, "bot", "hello")
     assert texts(result) == ["a", "b", "c"]
@@ -43,8 +49,12 @@ async def test_nodes_without_on_receive_run_through_and_the_flow_ends(tmp_path: 
 
 
 async def test_an_empty_on_receive_waits_and_the_next_message_resumes_the_queue(tmp_path: Path) -> None:
-    wait_node = node("ask", on_enter=["say #!builtin_text-a"], on_receive=[set_temp("answer", "{{event.payload.text}}")],
-                     next=[("true", "done")])  # fmt: skip
+    wait_node = node(
+        "ask",
+        on_enter=["say #!builtin_text-a"],
+        on_receive=[set_temp("answer", "{{event.payload.text}}")],
+        next=[("true", "done")],
+    )
     bot = write_bot(
         tmp_path / "bot",
         {"main.flow.json": flow(wait_node, node("done", on_enter=["say #!builtin_text-got"], on_receive=[]))},
@@ -71,31 +81,39 @@ async def test_catch_all_on_receive_runs_only_for_nodes_that_wait(tmp_path: Path
     catch_all = {"onReceive": ["say #!builtin_text-all"], "next": []}
     bot = write_bot(
         tmp_path / "bot",
-        {"main.flow.json": flow(
-            node("pass", on_enter=["say #!builtin_text-a"], next=[("true", "ask")]),
-            node("ask", on_receive=["say #!builtin_text-got"], next=[("true", "pass")]),
-            catch_all=catch_all,
-        )},
+        {
+            "main.flow.json": flow(
+                node("pass", on_enter=["say #!builtin_text-a"], next=[("true", "ask")]),
+                node("ask", on_receive=["say #!builtin_text-got"], next=[("true", "pass")]),
+                catch_all=catch_all,
+            )
+        },
         texts=TEXTS,
-    )  # fmt: skip
+    )
     service = make_service(bot)
     assert texts(await say(service, "bot", "hi")) == ["a"]
     assert texts(await say(service, "bot", "hi")) == ["all", "got", "a"]
 
 
 async def test_catch_all_transitions_come_first_and_never_target_the_current_node(tmp_path: Path) -> None:
-    catch_all = {"next": [{"condition": "event.payload.text === 'stop'", "node": "stopped"},
-                          {"condition": "true", "node": "ask"}]}  # fmt: skip
+    catch_all = {
+        "next": [
+            {"condition": "event.payload.text === 'stop'", "node": "stopped"},
+            {"condition": "true", "node": "ask"},
+        ]
+    }
     bot = write_bot(
         tmp_path / "bot",
-        {"main.flow.json": flow(
-            node("ask", on_enter=["say #!builtin_text-a"], on_receive=[], next=[("true", "other")]),
-            node("other", on_enter=["say #!builtin_text-b"], on_receive=[]),
-            node("stopped", on_enter=["say #!builtin_text-end"]),
-            catch_all=catch_all,
-        )},
+        {
+            "main.flow.json": flow(
+                node("ask", on_enter=["say #!builtin_text-a"], on_receive=[], next=[("true", "other")]),
+                node("other", on_enter=["say #!builtin_text-b"], on_receive=[]),
+                node("stopped", on_enter=["say #!builtin_text-end"]),
+                catch_all=catch_all,
+            )
+        },
         texts=TEXTS,
-    )  # fmt: skip
+    )
     service = make_service(bot)
     assert texts(await say(service, "bot", "hi")) == ["a"]
     # at `ask` the catch-all `true -> ask` is dropped (self-target), so the node's own transition runs
@@ -110,11 +128,17 @@ async def test_no_matching_transition_ends_the_flow_but_session_memory_survives(
     set_session = 'builtin/setVariable {"type":"session","name":"seen","value":"yes"}'
     bot = write_bot(
         tmp_path / "bot",
-        {"main.flow.json": flow(
-            node("one", on_enter=[set_session, set_temp("t", "1"), "say #!builtin_text-a"], next=[("temp.t === '2'", "one")]),
-        )},
+        {
+            "main.flow.json": flow(
+                node(
+                    "one",
+                    on_enter=[set_session, set_temp("t", "1"), "say #!builtin_text-a"],
+                    next=[("temp.t === '2'", "one")],
+                ),
+            )
+        },
         texts=TEXTS,
-    )  # fmt: skip
+    )
     service = make_service(bot)
     result = await say(service, "bot", "hi")
     assert result.state["context"] == {}
@@ -127,12 +151,18 @@ async def test_no_matching_transition_ends_the_flow_but_session_memory_survives(
 async def test_end_and_unconnected_ports_end_the_flow(tmp_path: Path) -> None:
     bot = write_bot(
         tmp_path / "bot",
-        {"main.flow.json": flow(
-            node("one", on_enter=["say #!builtin_text-a"], on_receive=[],
-                 next=[("event.payload.text === 'end'", "END"), ("true", "")]),
-        )},
+        {
+            "main.flow.json": flow(
+                node(
+                    "one",
+                    on_enter=["say #!builtin_text-a"],
+                    on_receive=[],
+                    next=[("event.payload.text === 'end'", "END"), ("true", "")],
+                ),
+            )
+        },
         texts=TEXTS,
-    )  # fmt: skip
+    )
     service = make_service(bot)
     await say(service, "bot", "hi")
     assert (await say(service, "bot", "end")).state["context"] == {}
@@ -143,14 +173,16 @@ async def test_end_and_unconnected_ports_end_the_flow(tmp_path: Path) -> None:
 async def test_last_node_condition_compares_with_the_previous_node_of_the_trace(tmp_path: Path) -> None:
     bot = write_bot(
         tmp_path / "bot",
-        {"main.flow.json": flow(
-            node("first", next=[("true", "router")]),
-            node("router", next=[("lastNode=first", "came-from-first"), ("true", "other")]),
-            node("came-from-first", on_enter=["say #!builtin_text-got"]),
-            node("other", on_enter=["say #!builtin_text-x"]),
-        )},
+        {
+            "main.flow.json": flow(
+                node("first", next=[("true", "router")]),
+                node("router", next=[("lastNode=first", "came-from-first"), ("true", "other")]),
+                node("came-from-first", on_enter=["say #!builtin_text-got"]),
+                node("other", on_enter=["say #!builtin_text-x"]),
+            )
+        },
         texts=TEXTS,
-    )  # fmt: skip
+    )
     service = make_service(bot)
     assert texts(await say(service, "bot", "hi")) == ["got"]
 
@@ -158,7 +190,18 @@ async def test_last_node_condition_compares_with_the_previous_node_of_the_trace(
 async def test_a_say_with_invalid_arguments_stops_the_turn_and_is_reported(tmp_path: Path) -> None:
     bot = write_bot(
         tmp_path / "bot",
-        {"main.flow.json": flow(node("one", on_enter=["say #!builtin_text-a", "say #!builtin_text-b {not json", "say #!builtin_text-c"]))},
+        {
+            "main.flow.json": flow(
+                node(
+                    "one",
+                    on_enter=[
+                        "say #!builtin_text-a",
+                        "say #!builtin_text-b {not json",
+                        "say #!builtin_text-c",
+                    ],
+                )
+            )
+        },
         texts=TEXTS,
     )
     service = make_service(bot)

@@ -28,7 +28,12 @@ class Clock:
 
 def bot(tmp_path: Path, *, timeout_node: bool = False, timeout_flow: bool = False) -> Path:
     nodes = [
-        node("ask", on_enter=["say #!builtin_text-ask", SET_USER], on_receive=[SET_SESSION], next=[("true", "got")]),
+        node(
+            "ask",
+            on_enter=["say #!builtin_text-ask", SET_USER],
+            on_receive=[SET_SESSION],
+            next=[("true", "got")],
+        ),
         node("got", on_enter=["say #!builtin_text-got"], on_receive=[]),
     ]
     if timeout_node:
@@ -54,7 +59,9 @@ async def test_an_expired_session_starts_over_but_user_memory_stays(tmp_path: Pa
     assert record.user == {"name": "Ann"}
 
 
-async def test_a_message_after_session_expiry_starts_a_new_conversation_without_the_janitor(tmp_path: Path) -> None:
+async def test_a_message_after_session_expiry_starts_a_new_conversation_without_the_janitor(
+    tmp_path: Path,
+) -> None:
     clock = Clock()
     service = make_service(bot(tmp_path), clock=clock)
     await say(service, "bot", "hi")

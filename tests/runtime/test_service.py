@@ -34,7 +34,9 @@ def counter_bot(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("store_kind", ["memory", "sqlite"])
-async def test_concurrent_turns_of_one_user_are_applied_in_order_and_none_is_lost(tmp_path: Path, store_kind: str) -> None:
+async def test_concurrent_turns_of_one_user_are_applied_in_order_and_none_is_lost(
+    tmp_path: Path, store_kind: str
+) -> None:
     store = MemoryStore() if store_kind == "memory" else SqliteStore(tmp_path / "state.db")
     await store.open()
     try:
@@ -62,7 +64,9 @@ class FailingStore(MemoryStore):
         super().__init__()
         self.fail = False
 
-    async def save(self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]) -> None:
+    async def save(
+        self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]
+    ) -> None:
         if self.fail:
             raise OSError("disk full")
         await super().save(bot_id, user_id, record, bot_changes)
@@ -83,7 +87,9 @@ async def test_a_turn_that_raises_leaves_the_stored_state_unchanged(tmp_path: Pa
     assert result.state["session"]["seen"] == ["one", "three"]
 
 
-async def test_an_unexpected_failure_mid_turn_leaves_the_state_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_unexpected_failure_mid_turn_leaves_the_state_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = MemoryStore()
     service = make_service(counter_bot(tmp_path), store=store)
     await say(service, "bot", "start")
@@ -102,13 +108,20 @@ async def test_an_unexpected_failure_mid_turn_leaves_the_state_unchanged(tmp_pat
 async def test_text_typed_by_a_user_is_never_rendered_as_a_template(tmp_path: Path) -> None:
     for engine in ("mustache", "jinja2"):
         main = flow(
-            node("ask", on_enter=['builtin/setVariable {"type":"temp","name":"secret","value":"S3CRET"}'],
-                 on_receive=['builtin/setVariable {"type":"user","name":"name","value":"{{event.payload.text}}"}'],
-                 next=[("true", "echo")]),
+            node(
+                "ask",
+                on_enter=['builtin/setVariable {"type":"temp","name":"secret","value":"S3CRET"}'],
+                on_receive=[
+                    'builtin/setVariable {"type":"user","name":"name","value":"{{event.payload.text}}"}'
+                ],
+                next=[("true", "echo")],
+            ),
             node("echo", on_enter=["say #!builtin_text-echo"]),
-        )  # fmt: skip
+        )
         texts_ = {"builtin_text-echo": "You said: {{user.name}} / {{event.payload.text}}"}
-        root = write_bot(tmp_path / engine, {"main.flow.json": main}, texts=texts_, config={"templateEngine": engine})
+        root = write_bot(
+            tmp_path / engine, {"main.flow.json": main}, texts=texts_, config={"templateEngine": engine}
+        )
         service = make_service(root)
         await say(service, engine, "hi")
         result = await say(service, engine, "{{ temp.secret }}")
@@ -124,9 +137,14 @@ async def test_unknown_bot_is_a_clear_error(tmp_path: Path) -> None:
 
 async def test_trigger_starts_a_flow_without_a_message(tmp_path: Path) -> None:
     main = flow(node("idle", on_receive=[], next=[]))
-    promo = flow(node("entry", on_enter=["say #!builtin_text-promo"], on_receive=[]), node("other", on_enter=["say #!builtin_text-other"]))
+    promo = flow(
+        node("entry", on_enter=["say #!builtin_text-promo"], on_receive=[]),
+        node("other", on_enter=["say #!builtin_text-other"]),
+    )
     texts_ = {"builtin_text-promo": "Hello {{event.payload.name}}", "builtin_text-other": "other"}
-    service = make_service(write_bot(tmp_path / "bot", {"main.flow.json": main, "promo.flow.json": promo}, texts=texts_))
+    service = make_service(
+        write_bot(tmp_path / "bot", {"main.flow.json": main, "promo.flow.json": promo}, texts=texts_)
+    )
     result = await service.trigger("bot", "u1", "promo", payload={"name": "Ann"})
     assert texts(result) == ["Hello Ann"]
     assert result.state["context"]["currentFlow"] == "promo.flow.json"
@@ -137,7 +155,9 @@ async def test_trigger_starts_a_flow_without_a_message(tmp_path: Path) -> None:
 
 async def test_non_message_events_skip_the_dialog_engine(tmp_path: Path) -> None:
     main = flow(node("one", on_enter=["say #!builtin_text-x"]))
-    service = make_service(write_bot(tmp_path / "bot", {"main.flow.json": main}, texts={"builtin_text-x": "x"}))
+    service = make_service(
+        write_bot(tmp_path / "bot", {"main.flow.json": main}, texts={"builtin_text-x": "x"})
+    )
     result = await service.converse("bot", "u1", IncomingMessage(payload={"type": "typing"}))
     assert result.responses == []
     assert result.decision == {}
@@ -145,7 +165,9 @@ async def test_non_message_events_skip_the_dialog_engine(tmp_path: Path) -> None
 
 async def test_the_turn_result_has_the_converse_shapes(tmp_path: Path) -> None:
     main = flow(node("one", on_enter=["say #!builtin_text-x"], on_receive=[]))
-    service = make_service(write_bot(tmp_path / "bot", {"main.flow.json": main}, texts={"builtin_text-x": "x"}))
+    service = make_service(
+        write_bot(tmp_path / "bot", {"main.flow.json": main}, texts={"builtin_text-x": "x"})
+    )
     result = await say(service, "bot", "Hie")
     assert result.nlu["intent"] == {"name": "none", "confidence": 1, "context": "global"}
     assert result.nlu["includedContexts"] == ["global"]
@@ -167,7 +189,9 @@ async def test_the_turn_result_has_the_converse_shapes(tmp_path: Path) -> None:
 
 async def test_last_messages_keep_the_last_five(tmp_path: Path) -> None:
     main = flow(node("one", on_enter=["say #!builtin_text-x"] * 4, on_receive=[], next=[("true", "one")]))
-    service = make_service(write_bot(tmp_path / "bot", {"main.flow.json": main}, texts={"builtin_text-x": "x"}))
+    service = make_service(
+        write_bot(tmp_path / "bot", {"main.flow.json": main}, texts={"builtin_text-x": "x"})
+    )
     await say(service, "bot", "a")
     result = await say(service, "bot", "b")
     assert len(result.state["session"]["lastMessages"]) == 8  # the turn itself sees them all
@@ -198,11 +222,22 @@ async def test_user_memory_is_per_bot(tmp_path: Path) -> None:
 
 
 async def test_jinja2_bots_keep_native_values_in_set_variable(tmp_path: Path) -> None:
-    increment = 'builtin/setVariable {"type":"session","name":"count","value":"{{ session.get(\'count\', 0) + 1 }}"}'
+    increment = (
+        'builtin/setVariable {"type":"session","name":"count","value":"{{ session.get(\'count\', 0) + 1 }}"}'
+    )
     items = 'builtin/setVariable {"type":"temp","name":"items","value":"{{ [event.payload.text, \'x\'] }}"}'
-    main = flow(node("count", on_enter=[increment, items, "say #!builtin_text-n"], on_receive=[], next=[("true", "count")]))
+    main = flow(
+        node(
+            "count",
+            on_enter=[increment, items, "say #!builtin_text-n"],
+            on_receive=[],
+            next=[("true", "count")],
+        )
+    )
     texts_ = {"builtin_text-n": "n={{ session.count }} {{ temp['items'] | length }}"}
-    root = write_bot(tmp_path / "bot", {"main.flow.json": main}, texts=texts_, config={"templateEngine": "jinja2"})
+    root = write_bot(
+        tmp_path / "bot", {"main.flow.json": main}, texts=texts_, config={"templateEngine": "jinja2"}
+    )
     service = make_service(root)
     first = await say(service, "bot", "a")
     second = await say(service, "bot", "b")

@@ -19,7 +19,9 @@ from tests.runtime.botkit import write_bot
 RID = "k3x9q2m1zz"
 CHOICE = "builtin_single-choice-color"
 KEYWORDS = {"red": ["red", "Red", "intent:likes_red"], "blue": ["blue", "Blue"]}
-TEXTS = {f"builtin_text-{n}": n for n in ("red", "blue", "failed", "sorry", "ask-date", "not-found", "got", "had")}
+TEXTS = {
+    f"builtin_text-{n}": n for n in ("red", "blue", "failed", "sorry", "ask-date", "not-found", "got", "had")
+}
 
 
 def run(action: str, args: dict[str, Any] | None = None) -> str:
@@ -29,36 +31,87 @@ def run(action: str, args: dict[str, Any] | None = None) -> str:
 def choice_flow() -> dict[str, Any]:
     set_temp = 'builtin/setVariable {{"type":"temp","name":"skill-choice-{}-' + RID + '","value": {}}}'
     return flow(
-        node("entry", on_enter=[set_temp.format("invalid-count", "0"), set_temp.format("valid", "null"),
-                                set_temp.format("ret", "null"), f'say #!{CHOICE} {{"skill":"choice"}}'],
-             next=[("true", "parse")]),
-        node("parse", on_receive=[run("basic-skills/choice_parse_answer",
-                                      {"contentId": CHOICE, "keywords": KEYWORDS, "config": {"nbMaxRetries": 2}, "randomId": RID})],
-             next=[(f"temp['skill-choice-valid-{RID}'] === true", "#"), ("true", "invalid")]),
-        node("invalid", on_enter=[run("basic-skills/choice_invalid_answer", {"randomId": RID})],
-             next=[(f"Number(temp['skill-choice-invalid-count-{RID}']) > Number(2)", "#"), ("true", "sorry")]),
-        node("sorry", on_enter=["say #!builtin_text-sorry", f'say #!{CHOICE} {{"skill":"choice"}}'], next=[("true", "parse")]),
-    )  # fmt: skip
+        node(
+            "entry",
+            on_enter=[
+                set_temp.format("invalid-count", "0"),
+                set_temp.format("valid", "null"),
+                set_temp.format("ret", "null"),
+                f'say #!{CHOICE} {{"skill":"choice"}}',
+            ],
+            next=[("true", "parse")],
+        ),
+        node(
+            "parse",
+            on_receive=[
+                run(
+                    "basic-skills/choice_parse_answer",
+                    {
+                        "contentId": CHOICE,
+                        "keywords": KEYWORDS,
+                        "config": {"nbMaxRetries": 2},
+                        "randomId": RID,
+                    },
+                )
+            ],
+            next=[(f"temp['skill-choice-valid-{RID}'] === true", "#"), ("true", "invalid")],
+        ),
+        node(
+            "invalid",
+            on_enter=[run("basic-skills/choice_invalid_answer", {"randomId": RID})],
+            next=[(f"Number(temp['skill-choice-invalid-count-{RID}']) > Number(2)", "#"), ("true", "sorry")],
+        ),
+        node(
+            "sorry",
+            on_enter=["say #!builtin_text-sorry", f'say #!{CHOICE} {{"skill":"choice"}}'],
+            next=[("true", "parse")],
+        ),
+    )
 
 
 def choice_bot(tmp_path: Path) -> Path:
-    call = {**node("pick", next=[(f"temp['skill-choice-ret-{RID}'] == \"red\"", "red"),
-                                 (f"temp['skill-choice-ret-{RID}'] == \"blue\"", "blue"), ("true", "failed")]),
-            "type": "skill-call", "skill": "choice", "flow": "skills/choice-color.flow.json", "onEnter": None}  # fmt: skip
+    call = {
+        **node(
+            "pick",
+            next=[
+                (f"temp['skill-choice-ret-{RID}'] == \"red\"", "red"),
+                (f"temp['skill-choice-ret-{RID}'] == \"blue\"", "blue"),
+                ("true", "failed"),
+            ],
+        ),
+        "type": "skill-call",
+        "skill": "choice",
+        "flow": "skills/choice-color.flow.json",
+        "onEnter": None,
+    }
     main = flow(call, *(node(n, on_enter=[f"say #!builtin_text-{n}"]) for n in ("red", "blue", "failed")))
-    element = {"id": CHOICE, "formData": {"text$en": "Pick a color", "choices$en": [{"title": "Red", "value": "red"},
-                                                                                   {"title": "Blue", "value": "blue"}]}}  # fmt: skip
-    return write_bot(tmp_path / "bot", {"main.flow.json": main, "skills/choice-color.flow.json": choice_flow()},
-                     texts=TEXTS, content={"builtin_single-choice": [element]})  # fmt: skip
+    element = {
+        "id": CHOICE,
+        "formData": {
+            "text$en": "Pick a color",
+            "choices$en": [{"title": "Red", "value": "red"}, {"title": "Blue", "value": "blue"}],
+        },
+    }
+    return write_bot(
+        tmp_path / "bot",
+        {"main.flow.json": main, "skills/choice-color.flow.json": choice_flow()},
+        texts=TEXTS,
+        content={"builtin_single-choice": [element]},
+    )
 
 
 async def test_choice_with_random_id_keys(tmp_path: Path) -> None:
-    nlu = FakeNlu({"I like that warm color": {"intent": {"name": "likes_red", "confidence": 0.9, "context": "global"}}})
+    nlu = FakeNlu(
+        {"I like that warm color": {"intent": {"name": "likes_red", "confidence": 0.9, "context": "global"}}}
+    )
     service = make_service(choice_bot(tmp_path), nlu=nlu)
     first = await say(service, "bot", "hi")
     assert texts(first) == ["Pick a color"]
-    assert first.state["temp"] == {f"skill-choice-invalid-count-{RID}": 0, f"skill-choice-valid-{RID}": None,
-                                   f"skill-choice-ret-{RID}": None}  # fmt: skip
+    assert first.state["temp"] == {
+        f"skill-choice-invalid-count-{RID}": 0,
+        f"skill-choice-valid-{RID}": None,
+        f"skill-choice-ret-{RID}": None,
+    }
     assert texts(await say(service, "bot", "Blue")) == ["blue"]
     await say(service, "bot", "hi")
     assert texts(await say(service, "bot", "I like that warm color")) == ["red"]  # `intent:` keyword
@@ -85,33 +138,66 @@ def slot_flow(retry_attempts: int = 1) -> dict[str, Any]:
     extracted = "session.slots['date'] && (temp.valid === undefined || temp.valid == \"true\")"
     set_temp = 'builtin/setVariable {{"type":"temp","name":"{}","value":"true"}}'
     return flow(
-        node("slot-extract", on_enter=["say #!builtin_text-ask-date {}"],
-             on_receive=[run("basic-skills/slot_fill", SLOT_DATA)], next=[(extracted, "extracted"), ("true", "not-extracted")]),
+        node(
+            "slot-extract",
+            on_enter=["say #!builtin_text-ask-date {}"],
+            on_receive=[run("basic-skills/slot_fill", SLOT_DATA)],
+            next=[(extracted, "extracted"), ("true", "not-extracted")],
+        ),
         node("extracted", on_enter=[set_temp.format("extracted")], next=[("true", "#")]),
-        node("not-extracted", on_enter=[run("basic-skills/slot_not_found", {"retryAttempts": str(retry_attempts)}),
-                                        "say #!builtin_text-not-found {}"],
-             on_receive=[run("basic-skills/slot_fill", SLOT_DATA)],
-             next=[(extracted, "extracted"), ('temp.notExtracted == "true"', "#"), ("true", "")]),
-        node("check-if-extracted", on_enter=[run("basic-skills/slot_update_contexts", {"intentName": "book"})],
-             next=[("session.slots['date'] !== undefined", "already-extracted"), ("true", "slot-extract")]),
+        node(
+            "not-extracted",
+            on_enter=[
+                run("basic-skills/slot_not_found", {"retryAttempts": str(retry_attempts)}),
+                "say #!builtin_text-not-found {}",
+            ],
+            on_receive=[run("basic-skills/slot_fill", SLOT_DATA)],
+            next=[(extracted, "extracted"), ('temp.notExtracted == "true"', "#"), ("true", "")],
+        ),
+        node(
+            "check-if-extracted",
+            on_enter=[run("basic-skills/slot_update_contexts", {"intentName": "book"})],
+            next=[("session.slots['date'] !== undefined", "already-extracted"), ("true", "slot-extract")],
+        ),
         node("already-extracted", on_enter=[set_temp.format("alreadyExtracted")], next=[("true", "#")]),
         start="check-if-extracted",
-    )  # fmt: skip
+    )
 
 
 def slot_service(tmp_path: Path, nlu: FakeNlu) -> ConversationService:
-    call = {**node("fill", next=[('temp.extracted == "true"', "got"), ('temp.notExtracted == "true"', "failed"),
-                                 ('temp.alreadyExtracted == "true"', "had")]),
-            "type": "skill-call", "skill": "Slot", "flow": "skills/Slot-date.flow.json", "onEnter": None}  # fmt: skip
+    call = {
+        **node(
+            "fill",
+            next=[
+                ('temp.extracted == "true"', "got"),
+                ('temp.notExtracted == "true"', "failed"),
+                ('temp.alreadyExtracted == "true"', "had"),
+            ],
+        ),
+        "type": "skill-call",
+        "skill": "Slot",
+        "flow": "skills/Slot-date.flow.json",
+        "onEnter": None,
+    }
     main = flow(call, *(node(n, on_enter=[f"say #!builtin_text-{n}"]) for n in ("got", "failed", "had")))
-    intents = [{"name": "book", "contexts": ["booking"], "utterances": {"en": ["book [tomorrow](date)"]},
-                "slots": [{"name": "date", "entities": ["time"]}]}]  # fmt: skip
+    intents = [
+        {
+            "name": "book",
+            "contexts": ["booking"],
+            "utterances": {"en": ["book [tomorrow](date)"]},
+            "slots": [{"name": "date", "entities": ["time"]}],
+        }
+    ]
     flows = {"main.flow.json": main, "skills/Slot-date.flow.json": slot_flow()}
     return make_service(write_bot(tmp_path / "bot", flows, texts=TEXTS, intents=intents), nlu=nlu)
 
 
-TOMORROW = {"name": "time", "type": "system.time", "meta": {"start": 0, "end": 8, "confidence": 1},
-            "data": {"value": "2024-05-02", "unit": "day"}}  # fmt: skip
+TOMORROW = {
+    "name": "time",
+    "type": "system.time",
+    "meta": {"start": 0, "end": 8, "confidence": 1},
+    "data": {"value": "2024-05-02", "unit": "day"},
+}
 
 
 async def test_slot_is_asked_then_filled_from_an_entity(tmp_path: Path) -> None:
@@ -119,11 +205,21 @@ async def test_slot_is_asked_then_filled_from_an_entity(tmp_path: Path) -> None:
     first = await say(service, "bot", "book a table")
     assert texts(first) == ["ask-date"]
     assert first.state["session"]["nluContexts"] == [{"context": "booking", "ttl": 1000}]
-    assert first.state["temp"] == {"tryFillSlotCount": 1, "extracted": False, "notExtracted": False, "alreadyExtracted": False}
+    assert first.state["temp"] == {
+        "tryFillSlotCount": 1,
+        "extracted": False,
+        "notExtracted": False,
+        "alreadyExtracted": False,
+    }
     result = await say(service, "bot", "tomorrow")
     assert texts(result) == ["got"]
     slot = result.state["session"]["slots"]["date"]
-    assert (slot["value"], slot["entity"], slot["turns"], slot["expiresAfterTurns"]) == ("2024-05-02", TOMORROW, 0, -1)
+    assert (slot["value"], slot["entity"], slot["turns"], slot["expiresAfterTurns"]) == (
+        "2024-05-02",
+        TOMORROW,
+        0,
+        -1,
+    )
 
 
 async def test_slot_not_found_retries_then_gives_up(tmp_path: Path) -> None:
@@ -140,6 +236,14 @@ async def test_slot_not_found_retries_then_gives_up(tmp_path: Path) -> None:
 
 
 async def test_slot_already_extracted_by_the_nlu_slots(tmp_path: Path) -> None:
-    slot = {"name": "date", "value": "2024-05-02", "source": "tomorrow", "entity": TOMORROW, "confidence": 1, "start": 9, "end": 17}
+    slot = {
+        "name": "date",
+        "value": "2024-05-02",
+        "source": "tomorrow",
+        "entity": TOMORROW,
+        "confidence": 1,
+        "start": 9,
+        "end": 17,
+    }
     service = slot_service(tmp_path, FakeNlu({"book for tomorrow": {"slots": {"date": slot}}}))
     assert texts(await say(service, "bot", "book for tomorrow")) == ["had"]

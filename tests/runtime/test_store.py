@@ -21,14 +21,18 @@ from flowbot.runtime.store import create_store
 
 @pytest.fixture(params=["memory", "sqlite"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
-    made: StateStore = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "data" / "state.db")
+    made: StateStore = (
+        MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "data" / "state.db")
+    )
     await made.open()
     yield made
     await made.close()
 
 
 def record(flow: str | None = "main.flow.json", **kwargs: object) -> ConversationRecord:
-    return ConversationRecord(context=DialogContext(currentFlow=flow, currentNode="n" if flow else None), **kwargs)  # type: ignore[arg-type]
+    return ConversationRecord(
+        context=DialogContext(currentFlow=flow, currentNode="n" if flow else None), **kwargs
+    )  # type: ignore[arg-type]
 
 
 async def test_load_of_an_unknown_user_is_a_fresh_record(store: StateStore) -> None:
@@ -96,7 +100,9 @@ async def test_sqlite_survives_a_reopen_and_uses_wal(tmp_path: Path) -> None:
 async def test_sqlite_groups_concurrent_saves_into_few_commits(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "state.db")
     await store.open()
-    await asyncio.gather(*(store.save("bot", f"u{i}", record(temp={"i": i}), {f"k{i}": i}) for i in range(200)))
+    await asyncio.gather(
+        *(store.save("bot", f"u{i}", record(temp={"i": i}), {f"k{i}": i}) for i in range(200))
+    )
     assert store.commits < 20
     assert (await store.load("bot", "u199")).temp == {"i": 199}
     assert len(await store.load_bot_memory("bot")) == 200
@@ -117,7 +123,9 @@ async def test_a_failed_sqlite_write_fails_the_save_and_changes_nothing(tmp_path
     await store.open()
     await store.save("bot", "u", record(temp={"v": 1}), {})
     with sqlite3.connect(tmp_path / "state.db") as other:
-        other.execute("CREATE TRIGGER refuse BEFORE INSERT ON conversations BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        other.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON conversations BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
     with pytest.raises(sqlite3.IntegrityError, match="refused"):
         await store.save("bot", "u", record(temp={"v": 2}), {"k": 1})
     assert (await store.load("bot", "u")).temp == {"v": 1}

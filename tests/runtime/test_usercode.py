@@ -17,7 +17,11 @@ from tests.runtime.botkit import say
 from tests.runtime.botkit import texts
 from tests.runtime.botkit import write_bot
 
-TEXTS = {"builtin_text-total": "total={{temp.total}}", "builtin_text-oops": "oops", "builtin_text-after": "after"}
+TEXTS = {
+    "builtin_text-total": "total={{temp.total}}",
+    "builtin_text-oops": "oops",
+    "builtin_text-after": "after",
+}
 ERROR_FLOW = flow(node("entry", on_enter=["say #!builtin_text-oops"]))
 
 LOOKUP = """
@@ -37,13 +41,21 @@ async def run():
 
 
 def bot(tmp_path: Path, on_enter: list[str], **kwargs: object) -> Path:
-    main = flow(node("one", on_enter=on_enter, next=[("true", "two")]), node("two", on_enter=["say #!builtin_text-after"]))
-    return write_bot(tmp_path / "bot", {"main.flow.json": main, "error.flow.json": ERROR_FLOW}, texts=TEXTS, **kwargs)  # type: ignore[arg-type]
+    main = flow(
+        node("one", on_enter=on_enter, next=[("true", "two")]),
+        node("two", on_enter=["say #!builtin_text-after"]),
+    )
+    return write_bot(
+        tmp_path / "bot", {"main.flow.json": main, "error.flow.json": ERROR_FLOW}, texts=TEXTS, **kwargs
+    )  # type: ignore[arg-type]
 
 
 async def test_an_action_gets_the_parameters_it_declares_and_mutates_memory(tmp_path: Path) -> None:
-    root = bot(tmp_path, ['orders/lookup {"a":"{{event.payload.text}}","b":2}', "say #!builtin_text-total"],
-               actions={"orders/lookup": LOOKUP})  # fmt: skip
+    root = bot(
+        tmp_path,
+        ['orders/lookup {"a":"{{event.payload.text}}","b":2}', "say #!builtin_text-total"],
+        actions={"orders/lookup": LOOKUP},
+    )
     service = make_service(root)
     result = await say(service, "bot", "40")
     assert texts(result) == ["total=42", "after"]
@@ -74,7 +86,10 @@ async def test_an_action_that_hangs_is_stopped_at_its_time_limit(tmp_path: Path)
     ("source", "problem"),
     [
         ("def run(temp):\n    pass\n", "must be defined with `async def run(...)`"),
-        ("async def run(temp, database):\n    pass\n", "takes a parameter `database` that flowbot cannot pass"),
+        (
+            "async def run(temp, database):\n    pass\n",
+            "takes a parameter `database` that flowbot cannot pass",
+        ),
         ("x = 1\n", "defines no `async def run(...)`"),
         ("import no_such_module\n", "import failed: ModuleNotFoundError"),
     ],
@@ -100,7 +115,7 @@ async def test_two_bots_with_the_same_action_name_keep_their_own_code(tmp_path: 
 
 HOOKS = {
     "before_incoming": {
-        "01_shout.py": "async def run(event):\n    event['payload']['text'] = event['payload']['text'].upper()\n",
+        "01_shout.py": "async def run(event):\n    p = event['payload']\n    p['text'] = p['text'].upper()\n",
     },
     "after_incoming": {
         "01_flag.py": "async def run(event, temp):\n    temp['intent'] = event['nlu']['intent']['name']\n",
@@ -109,7 +124,7 @@ HOOKS = {
         "01_sign.py": "async def run(payload):\n    payload['text'] = payload['text'] + ' -- bot'\n",
     },
     "after_event_processed": {
-        "01_count.py": "async def run(session):\n    session['processed'] = session.get('processed', 0) + 1\n",
+        "01_count.py": "async def run(session):\n    session['processed'] = session.get('processed', 0) + 1",
         ".02_disabled.py": "async def run(session):\n    session['disabled_ran'] = True\n",
     },
 }
@@ -162,7 +177,9 @@ def test_an_unknown_hook_folder_is_reported(tmp_path: Path) -> None:
 
 
 async def test_a_hook_can_skip_the_dialog_engine(tmp_path: Path) -> None:
-    hooks = {"after_incoming": {"skip.py": "async def run(event):\n    event.set_flag('SKIP_DIALOG_ENGINE')\n"}}
+    hooks = {
+        "after_incoming": {"skip.py": "async def run(event):\n    event.set_flag('SKIP_DIALOG_ENGINE')\n"}
+    }
     main = flow(node("one", on_enter=["say #!builtin_text-after"]))
     service = make_service(write_bot(tmp_path / "bot", {"main.flow.json": main}, texts=TEXTS, hooks=hooks))
     result = await service.converse("bot", "u1", IncomingMessage(payload={"type": "text", "text": "hi"}))
