@@ -13,6 +13,7 @@ source, settings): it holds no global state, so tests and tools build as many as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import random
@@ -93,6 +94,31 @@ class ConversationService:
             bot_id: BotRuntime(bundle, api_client=api_client, settings=self.settings)
             for bot_id, bundle in bots.items()
         }
+        self._janitor: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self, *, janitor: bool = True) -> None:
+        """Open the store and start the janitor (session expiry and timeouts)."""
+        await self.store.open()
+        if janitor and self._janitor is None:
+            self._janitor = asyncio.create_task(self.run_janitor(), name="flowbot-janitor")
+
+    async def close(self) -> None:
+        """Stop the janitor and close the store (pending writes are flushed)."""
+        if self._janitor is not None:
+            self._janitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._janitor
+            self._janitor = None
+        await self.store.close()
+
+    async def __aenter__(self) -> ConversationService:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
     def runtime(self, bot_id: str) -> BotRuntime:
         runtime = self._runtimes.get(bot_id)
@@ -333,8 +359,8 @@ class ConversationService:
             await asyncio.sleep(delay)
             try:
                 await self.expire()
-            except Exception as exc:  # a failing pass is retried at the next interval
-                logger.error("janitor pass failed: %s", exc, exc_info=True)
+            except Exception:  # a failing pass is retried at the next interval
+                logger.exception("janitor pass failed")
 
 
 def _drop_skill_frames(turn: Turn) -> None:

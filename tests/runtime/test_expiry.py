@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from flowbot.runtime.bot_runtime import RuntimeSettings
 from flowbot.runtime.conversation import TurnResult
 from tests.runtime.botkit import flow
 from tests.runtime.botkit import make_service
@@ -152,3 +154,22 @@ async def test_repeated_timeouts_without_messages_stop(tmp_path: Path) -> None:
         await service.expire()
     assert len(sent) == 5
     assert (await service.store.load("bot", "u1")).context.is_empty
+
+
+async def test_the_janitor_runs_in_the_background_while_the_service_is_open(tmp_path: Path) -> None:
+    clock = Clock()
+    sent: list[TurnResult] = []
+
+    async def sink(bot_id: str, user_id: str, result: TurnResult) -> None:
+        sent.append(result)
+
+    settings = RuntimeSettings(janitor_interval=0.01)
+    service = make_service(bot(tmp_path, timeout_node=True), clock=clock, on_proactive=sink, settings=settings)
+    async with service:
+        await say(service, "bot", "hi")
+        clock.now += 6 * 60
+        for _ in range(200):
+            if sent:
+                break
+            await asyncio.sleep(0.01)
+    assert [texts(r) for r in sent] == [["timeout"]]
