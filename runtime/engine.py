@@ -142,6 +142,7 @@ class DialogEngine:
 
     async def _process_event(self, turn: Turn) -> bool:
         """One Botpress ``processEvent`` step; True when processing continues in this turn."""
+        self._count(turn)  # every step counts, so that nothing (not even skill calls) runs forever
         if turn.context.is_empty:
             self._initialize_context(turn)
         context = turn.context
@@ -155,7 +156,6 @@ class DialogEngine:
             await self._end_flow(turn)
             return False
         instruction = queue.pop(0)
-        self._count(turn)
         try:
             outcome = await self.processor.process(instruction, turn)
         except Exception as exc:

@@ -151,3 +151,21 @@ async def test_a_type_error_in_a_condition_is_false(tmp_path: Path) -> None:
     )
     service = make_service(bot(tmp_path, main))
     assert texts(await say(service, "bot", "hi")) == ["b"]
+
+
+async def test_skill_calls_that_enter_each_other_forever_are_stopped(tmp_path: Path) -> None:
+    # no instruction runs and no node is recorded in the trace: only the step cap can stop it
+    calls_itself = {
+        **node("loop"),
+        "type": "skill-call",
+        "skill": "choice",
+        "flow": "skills/loop.flow.json",
+        "onEnter": None,
+    }
+    flows = {"main.flow.json": flow(calls_itself), "skills/loop.flow.json": flow(calls_itself)}
+    root = write_bot(tmp_path / "bot", {**flows, "error.flow.json": ERROR_FLOW}, texts=TEXTS)
+    service = make_service(root, settings=RuntimeSettings(max_instructions=100))
+    result = await say(service, "bot", "hi")
+    assert texts(result) == ["oops"]
+    assert result.errors[0]["type"] == "infinite-loop"
+    assert result.state["context"] == {}
