@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flowbot.errors import FlowbotError
@@ -41,11 +42,16 @@ from flowbot.runtime.hooks import apply_nlu_contexts
 from flowbot.runtime.hooks import expire_nlu_contexts
 from flowbot.runtime.hooks import extract_slots
 from flowbot.runtime.hooks import skip_dialog_for_non_messages
+from flowbot.runtime.bot import BotDefinition
 from flowbot.runtime.registry import BotBundle
+from flowbot.runtime.registry import BotRegistry
+from flowbot.runtime.registry import NluPredictor
+from flowbot.runtime.registry import bundle_for
 from flowbot.runtime.state import ConversationRecord
 from flowbot.runtime.state import DialogContext
 from flowbot.runtime.state import trim_last_messages
 from flowbot.runtime.store import StateStore
+from flowbot.runtime.store import create_store
 from flowbot.runtime.turn import Turn
 
 logger = logging.getLogger("flowbot.runtime")
@@ -91,10 +97,27 @@ class ConversationService:
         self.settings = settings or RuntimeSettings()
         self.on_proactive = on_proactive
         self._runtimes = {
-            bot_id: BotRuntime(bundle, api_client=api_client, settings=self.settings)
+            bot_id: BotRuntime(bundle, api_client=_client_for(api_client, bundle), settings=self.settings)
             for bot_id, bundle in bots.items()
         }
         self._janitor: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_definitions(
+        cls,
+        definitions: Mapping[str, BotDefinition],
+        *,
+        data_dir: Path,
+        database_url: str | None = None,
+        nlu_for: Callable[[BotDefinition], NluPredictor | None] | None = None,
+        **options: Any,
+    ) -> ConversationService:
+        """A service for loaded bot definitions, with the store named by ``database_url`` (SQLite
+        under ``data_dir`` by default). ``options`` are the constructor's keyword arguments."""
+        registry = BotRegistry(
+            bundle_for(d, nlu=nlu_for(d) if nlu_for else None) for d in definitions.values()
+        )
+        return cls(registry, create_store(database_url, data_dir), **options)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -361,6 +384,13 @@ class ConversationService:
                 await self.expire()
             except Exception:  # a failing pass is retried at the next interval
                 logger.exception("janitor pass failed")
+
+
+def _client_for(client: ApiClient | None, bundle: BotBundle) -> ApiClient | None:
+    # flowbot's HTTP client derives a client per bot (its host policy and size limit), sharing
+    # the connection pools; any other ApiClient is used as it is
+    for_bot = getattr(client, "for_bot", None)
+    return for_bot(bundle.definition.config.callApi) if callable(for_bot) else client
 
 
 def _drop_skill_frames(turn: Turn) -> None:

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from flowbot.runtime.bot import load_bot
 from flowbot.runtime.conversation import IncomingMessage
 from flowbot.runtime.flows import FlowError
+from flowbot.runtime.service import ConversationService
 from flowbot.runtime.service import UnknownBotError
 from flowbot.runtime.state import ConversationRecord
 from flowbot.runtime.store import MemoryStore
@@ -244,3 +246,28 @@ async def test_jinja2_bots_keep_native_values_in_set_variable(tmp_path: Path) ->
     assert texts(first) == ["n=1 2"] and texts(second) == ["n=2 2"]
     assert second.state["session"]["count"] == 2
     assert second.state["temp"]["items"] == ["b", "x"]
+
+
+async def test_a_service_from_bot_definitions_stores_in_sqlite_under_the_data_folder(tmp_path: Path) -> None:
+    definition = load_bot(counter_bot(tmp_path))
+    service = ConversationService.from_definitions({"bot": definition}, data_dir=tmp_path / "data")
+    async with service:
+        await say(service, "bot", "start")
+        assert (await say(service, "bot", "one")).state["session"]["seen"] == ["one"]
+    assert (tmp_path / "data" / "flowbot.sqlite3").exists()
+
+
+async def test_an_http_client_is_derived_per_bot_with_its_call_api_limits(tmp_path: Path) -> None:
+    derived: list[object] = []
+
+    class PooledClient:
+        def for_bot(self, limits: object) -> PooledClient:
+            derived.append(limits)
+            return self
+
+        async def send(self, request: object) -> object:
+            raise AssertionError("not called")
+
+    make_service(counter_bot(tmp_path), api_client=PooledClient())  # type: ignore[arg-type]
+    (limits,) = derived
+    assert limits == load_bot(tmp_path / "bot").config.callApi
