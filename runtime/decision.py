@@ -135,3 +135,18 @@ class DecisionEngine:
 def _confidence(suggestion: dict[str, Any]) -> float:
     value = suggestion.get("confidence")
     return float(value) if isinstance(value, int | float) else 0.0
+
+
+def qna_turn_history(turn: Turn, elected: dict[str, Any], payloads: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``session.lastMessages`` entry of an elected QnA answer."""
+    message: dict[str, Any] = {
+        "eventId": turn.event.get("id"),
+        "replyDate": turn.iso_now(),
+        "replySource": f"{elected.get('source')} {elected.get('sourceDetails')}",
+        "incomingPreview": turn.event.get("preview"),
+        "replyConfidence": elected.get("confidence"),
+    }
+    preview = next((p for p in payloads if p.get("text") is not None), None)
+    if preview is not None:
+        message["replyPreview"] = preview
+    return message

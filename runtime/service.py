@@ -31,6 +31,7 @@ from flowbot.runtime.callapi import ApiClient
 from flowbot.runtime.conversation import IncomingMessage
 from flowbot.runtime.conversation import TurnResult
 from flowbot.runtime.decision import default_decision
+from flowbot.runtime.decision import qna_turn_history
 from flowbot.runtime.engine import TimeoutNodeNotFound
 from flowbot.runtime.events import NON_NLU_TYPES
 from flowbot.runtime.events import SKIP_DIALOG_ENGINE
@@ -165,7 +166,7 @@ class ConversationService:
             await self._incoming(runtime, turn)
             record.timeouts = 0
             await self._save(runtime, turn, record)
-        return self._result(turn)
+        return turn.to_result()
 
     async def trigger(
         self,
@@ -186,10 +187,10 @@ class ConversationService:
             )  # an unknown flow/node raises FlowError: nothing is saved
             turn.event["decision"] = default_decision()
             await runtime.engine.process(turn)
-            _drop_skill_frames(turn)
+            turn.drop_skill_frames()
             await runtime.hooks.run("after_event_processed", turn)
             await self._save(runtime, turn, record)
-        return self._result(turn)
+        return turn.to_result()
 
     async def _load(self, runtime: BotRuntime, user_id: str) -> ConversationRecord:
         """The user's record, with expiry applied first: an expired session starts over; an expired
@@ -276,7 +277,7 @@ class ConversationService:
             event["decision"] = election.elected
             await runtime.reply(turn, election.payloads)
             turn.session.setdefault("lastMessages", []).append(
-                _qna_turn(turn, election.elected, election.payloads)
+                qna_turn_history(turn, election.elected, election.payloads)
             )
             run_flows = False
             if election.redirect is not None:
@@ -289,7 +290,7 @@ class ConversationService:
         if run_flows and not event.has_flag(SKIP_DIALOG_ENGINE):
             event["decision"] = default_decision()
             await runtime.engine.process(turn)
-            _drop_skill_frames(turn)
+            turn.drop_skill_frames()
 
     async def _save(self, runtime: BotRuntime, turn: Turn, previous: ConversationRecord) -> None:
         record = turn.to_record(previous)
@@ -298,25 +299,6 @@ class ConversationService:
         record.session_expiry = now + runtime.session_timeout
         trim_last_messages(record.session)
         await self.store.save(runtime.bot_id, turn.event["target"], record, turn.bot_memory_changes())
-
-    @staticmethod
-    def _result(turn: Turn) -> TurnResult:
-        state = {
-            "__stacktrace": [entry.to_dict() for entry in turn.stacktrace],
-            "user": turn.user,
-            "context": turn.context.to_dict(),
-            "session": turn.session,
-            "temp": turn.temp,
-            "bot": turn.bot,
-        }
-        return TurnResult(
-            responses=turn.responses,
-            nlu=turn.event.nlu,
-            state=state,
-            suggestions=turn.event.get("suggestions") or [],
-            decision=turn.event.get("decision") or {},
-            errors=turn.errors,
-        )
 
     # -- timeouts and the janitor --------------------------------------------------------------------
 
@@ -344,11 +326,11 @@ class ConversationService:
             turn.record_error("dialog-engine", f"timeout processing failed: {exc}")
         if reset:
             turn.clean_state()
-        _drop_skill_frames(turn)
+        turn.drop_skill_frames()
         previous = record.model_copy(update={"timeouts": record.timeouts + 1})
         await self._save(runtime, turn, previous)
         if self.on_proactive is not None and (turn.responses or turn.errors):
-            await self.on_proactive(runtime.bot_id, user_id, self._result(turn))
+            await self.on_proactive(runtime.bot_id, user_id, turn.to_result())
         return await self.store.load(runtime.bot_id, user_id)
 
     async def expire(self, now: float | None = None) -> int:
@@ -391,22 +373,3 @@ def _client_for(client: ApiClient | None, bundle: BotBundle) -> ApiClient | None
     # the connection pools; any other ApiClient is used as it is
     for_bot = getattr(client, "for_bot", None)
     return for_bot(bundle.definition.config.callApi) if callable(for_bot) else client
-
-
-def _drop_skill_frames(turn: Turn) -> None:
-    # Botpress removes the skills/ flows from the trace once the event is processed
-    turn.stacktrace = [entry for entry in turn.stacktrace if not entry.flow.startswith("skills/")]
-
-
-def _qna_turn(turn: Turn, elected: dict[str, Any], payloads: list[dict[str, Any]]) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "eventId": turn.event.get("id"),
-        "replyDate": turn.iso_now(),
-        "replySource": f"{elected.get('source')} {elected.get('sourceDetails')}",
-        "incomingPreview": turn.event.get("preview"),
-        "replyConfidence": elected.get("confidence"),
-    }
-    preview = next((p for p in payloads if p.get("text") is not None), None)
-    if preview is not None:
-        message["replyPreview"] = preview
-    return message

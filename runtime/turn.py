@@ -12,6 +12,7 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+from flowbot.runtime.conversation import TurnResult
 from flowbot.runtime.events import Event
 from flowbot.runtime.state import ConversationRecord
 from flowbot.runtime.state import DialogContext
@@ -115,6 +116,29 @@ class Turn:
             context_expiry=previous.context_expiry,
             session_expiry=previous.session_expiry,
             timeouts=previous.timeouts,
+        )
+
+    def drop_skill_frames(self) -> None:
+        """Botpress removes the ``skills/`` flows from the trace once the event is processed."""
+        self.stacktrace = [entry for entry in self.stacktrace if not entry.flow.startswith("skills/")]
+
+    def to_result(self) -> TurnResult:
+        """The turn in the Converse API shapes."""
+        state = {
+            "__stacktrace": [entry.to_dict() for entry in self.stacktrace],
+            "user": self.user,
+            "context": self.context.to_dict(),
+            "session": self.session,
+            "temp": self.temp,
+            "bot": self.bot,
+        }
+        return TurnResult(
+            responses=self.responses,
+            nlu=self.event.nlu,
+            state=state,
+            suggestions=self.event.get("suggestions") or [],
+            decision=self.event.get("decision") or {},
+            errors=self.errors,
         )
 
     def bot_memory_changes(self) -> dict[str, Any]:
