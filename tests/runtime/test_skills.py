@@ -247,3 +247,17 @@ async def test_slot_already_extracted_by_the_nlu_slots(tmp_path: Path) -> None:
     }
     service = slot_service(tmp_path, FakeNlu({"book for tomorrow": {"slots": {"date": slot}}}))
     assert texts(await say(service, "bot", "book for tomorrow")) == ["had"]
+
+
+async def test_choice_keywords_match_exactly_first_then_as_substrings_or_regexes(tmp_path: Path) -> None:
+    keywords = {"yes": ["/^y(es|ep)?$/i"], "maybe": ["not sure", "n"], "no": ["no"]}
+    parse = run("basic-skills/choice_parse_answer", {"contentId": "none", "keywords": keywords})
+    main = flow(node("ask", on_receive=[parse], next=[("true", "ask")]))
+    service = make_service(write_bot(tmp_path / "bot", {"main.flow.json": main}))
+    await say(service, "bot", "hi")
+    # "no" is an exact answer: it wins over maybe's "n", which would match as a substring
+    for text, expected in (("YEP", "yes"), ("no", "no"), ("well, not sure", "maybe"), ("nah", "maybe")):
+        result = await say(service, "bot", text)
+        assert result.state["temp"]["skill-choice-ret"] == expected, text
+    result = await say(service, "bot", "purple")  # no keyword in it
+    assert result.state["temp"]["skill-choice-valid"] is False
