@@ -220,8 +220,14 @@ class DialogEngine:
 
     def _report_processing_error(self, turn: Turn, exc: Exception, instruction: Instruction) -> None:
         what = instruction.fn or instruction.type
-        logger.warning("bot %s, flow %s, node %s: error processing %r: %s", turn.bot_id,
-                       turn.context.currentFlow, turn.context.currentNode, what, exc)  # fmt: skip
+        logger.warning(
+            "bot %s, flow %s, node %s: error processing %r: %s",
+            turn.bot_id,
+            turn.context.currentFlow,
+            turn.context.currentNode,
+            what,
+            exc,
+        )
         turn.record_error("dialog-engine", f"error processing {what!r}: {exc}")
 
     # -- transitions -----------------------------------------------------------------------------
@@ -365,9 +371,15 @@ class DialogEngine:
     async def _recover(self, turn: Turn, exc: Exception) -> None:
         context = turn.context
         kind = "infinite-loop" if isinstance(exc, InfiniteLoopError) else "dialog-engine"
-        logger.error("bot %s, flow %s, node %s, user %s: %s", turn.bot_id, context.currentFlow,
-                     context.currentNode, turn.event.get("target"), exc,
-                     exc_info=not isinstance(exc, FlowbotError))  # fmt: skip
+        logger.error(
+            "bot %s, flow %s, node %s, user %s: %s",
+            turn.bot_id,
+            context.currentFlow,
+            context.currentNode,
+            turn.event.get("target"),
+            exc,
+            exc_info=not isinstance(exc, FlowbotError),
+        )
         turn.record_error(kind, str(exc))
         if isinstance(exc, InfiniteLoopError):
             turn.clean_state()

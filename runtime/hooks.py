@@ -52,9 +52,16 @@ class Hooks:
                     if isinstance(exc, TimeoutError)
                     else repr(exc)
                 )
-                logger.error("bot %s, flow %s, node %s: hook %s (%s) failed: %s", turn.bot_id,
-                             turn.context.currentFlow, turn.context.currentNode, hook, fn.path, message,
-                             exc_info=not isinstance(exc, TimeoutError))  # fmt: skip
+                logger.error(
+                    "bot %s, flow %s, node %s: hook %s (%s) failed: %s",
+                    turn.bot_id,
+                    turn.context.currentFlow,
+                    turn.context.currentNode,
+                    hook,
+                    fn.path,
+                    message,
+                    exc_info=not isinstance(exc, TimeoutError),
+                )
                 turn.record_error("hook-execution", f"hook {hook} ({fn.path.name}) failed: {message}")
 
 

@@ -193,9 +193,15 @@ class InstructionProcessor:
             await action(ctx)
         except Exception as exc:  # an action's failure is the bot's, never the server's
             message = _describe(exc, name, self.tools.action_timeout)
-            logger.error("bot %s, flow %s, node %s: action %r failed: %s", turn.bot_id,
-                         turn.context.currentFlow, turn.context.currentNode, name, message,
-                         exc_info=not isinstance(exc, InstructionError | TimeoutError))  # fmt: skip
+            logger.error(
+                "bot %s, flow %s, node %s: action %r failed: %s",
+                turn.bot_id,
+                turn.context.currentFlow,
+                turn.context.currentNode,
+                name,
+                message,
+                exc_info=not isinstance(exc, InstructionError | TimeoutError),
+            )
             turn.record_error("action-execution", f"action {name!r} failed: {message}")
             return Outcome("transition", error_flow_of(turn))
         return CONTINUE

@@ -182,9 +182,8 @@ class ConversationService:
             record = await self._load(runtime, user_id)
             event_payload = {"type": "proactive-trigger", **(payload or {})}
             turn = await self._new_turn(runtime, user_id, record, event_payload, direction="internal")
-            runtime.engine.jump_to(
-                turn, flow, node
-            )  # an unknown flow/node raises FlowError: nothing is saved
+            # an unknown flow or node raises FlowError here: nothing is saved
+            runtime.engine.jump_to(turn, flow, node)
             turn.event["decision"] = default_decision()
             await runtime.engine.process(turn)
             turn.drop_skill_frames()
@@ -229,9 +228,14 @@ class ConversationService:
         bot_memory = await self.store.load_bot_memory(runtime.bot_id)
         language = runtime.language_of(record.user)
         return Turn(
-            bot_id=runtime.bot_id, event=event, record=record, bot_memory=bot_memory,
-            now=self.clock(), rng=self.rng, language=language,
-        )  # fmt: skip
+            bot_id=runtime.bot_id,
+            event=event,
+            record=record,
+            bot_memory=bot_memory,
+            now=self.clock(),
+            rng=self.rng,
+            language=language,
+        )
 
     async def _incoming(self, runtime: BotRuntime, turn: Turn) -> None:
         apply_nlu_contexts(turn)
@@ -307,8 +311,12 @@ class ConversationService:
     ) -> ConversationRecord:
         """Process a session timeout (§2.9) for a user whose lock is held; returns the saved record."""
         if record.timeouts >= TIMEOUT_LOOP_LIMIT:
-            logger.error("bot %s, user %s: %d timeouts in a row without a message, clearing the context",
-                         runtime.bot_id, user_id, record.timeouts)  # fmt: skip
+            logger.error(
+                "bot %s, user %s: %d timeouts in a row without a message, clearing the context",
+                runtime.bot_id,
+                user_id,
+                record.timeouts,
+            )
             record.context = DialogContext()
             record.temp = {}
             await self.store.save(runtime.bot_id, user_id, record, {})
