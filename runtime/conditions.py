@@ -141,6 +141,8 @@ def _syntax_error(expression: str, error: UnexpectedInput) -> ConditionError:
 
 
 def _describe_expected(names: set[str]) -> str:
+    if {"NAME", "NUMBER", "STRING"} <= names:
+        return "a value (a name, a number, a string, true, false, null, ( or [)"
     parser = _parser()
     words: list[str] = []
     for name in sorted(names):

@@ -233,7 +233,9 @@ def less_than(left: Any, right: Any) -> bool | None:
     ``None`` means "undefined" (a NaN was involved), which makes every comparison false."""
     left, right = to_primitive(left), to_primitive(right)
     if isinstance(left, str) and isinstance(right, str):
-        return _utf16(left) < _utf16(right)
+        if _has_astral(left) or _has_astral(right):
+            return left.encode("utf-16-be", "surrogatepass") < right.encode("utf-16-be", "surrogatepass")
+        return left < right
     left_number, right_number = to_number(left), to_number(right)
     if left_number != left_number or right_number != right_number:
         return None
@@ -251,10 +253,8 @@ def compare(operator: str, left: Any, right: Any) -> bool:
     return less_than(left, right) is False
 
 
-def _utf16(text: str) -> str | bytes:
-    if text.isascii() or max(text) < "\U00010000":
-        return text
-    return text.encode("utf-16-be")
+def _has_astral(text: str) -> bool:
+    return not text.isascii() and max(text) >= "\U00010000"
 
 
 def utf16_length(text: str) -> int:
