@@ -19,6 +19,7 @@ from itertools import islice
 from types import TracebackType
 from typing import Any
 from typing import Final
+from typing import NamedTuple
 
 from jinja2 import ChainableUndefined
 from jinja2 import Template
@@ -60,12 +61,22 @@ class _NativeSandbox(_Sandbox):
 
 
 def _new_environment(environment_class: type[_Sandbox]) -> _Sandbox:
+    # Text output prints None as "" (the native one keeps None: memory can hold null).
+    finalize = _finalize if environment_class is _Sandbox else None
     return environment_class(
         autoescape=False,
         undefined=ChainableUndefined,
-        finalize=_finalize,
+        finalize=finalize,
         keep_trailing_newline=True,
     )
+
+
+class _Expression(NamedTuple):
+    """A template seen as one expression: a native template, a constant, or neither."""
+
+    template: Template | None = None
+    constant: Any = None
+    is_constant: bool = False
 
 
 class JinjaRenderer:
@@ -75,7 +86,7 @@ class JinjaRenderer:
         self._environment = _new_environment(_Sandbox)
         self._native_environment = _new_environment(_NativeSandbox)
         self._templates: BoundedCache[Template] = BoundedCache(cache_size)
-        self._expressions: BoundedCache[tuple[Template | None]] = BoundedCache(cache_size)
+        self._expressions: BoundedCache[_Expression] = BoundedCache(cache_size)
 
     def render(self, template: str, variables: Mapping[str, Any]) -> str:
         if "{" not in template:
@@ -88,23 +99,29 @@ class JinjaRenderer:
     def render_value(self, template: str, variables: Mapping[str, Any]) -> Any:
         entry = self._expressions.get(template)
         if entry is None:
-            entry = self._expressions.put(template, (self._compile_expression(template),))
-        native = entry[0]
-        if native is None:
-            return self.render(template, variables)
-        return _json_like(self._run(native, variables), top_level=True)
+            entry = self._expressions.put(template, self._compile_expression(template))
+        if entry.template is not None:
+            return _json_like(self._run(entry.template, variables), top_level=True)
+        if entry.is_constant:
+            return _json_like(entry.constant, top_level=True)
+        return self.render(template, variables)
 
-    def _compile_expression(self, template: str) -> Template | None:
-        """The native template when ``template`` is one ``{{ expression }}``, else ``None``."""
+    def _compile_expression(self, template: str) -> _Expression:
+        """How to get the native value of ``template`` when it is one ``{{ expression }}``."""
         if "{{" not in template:
-            return None
+            return _Expression()
         tree = _parse(self._environment, template)
         if not (len(tree.body) == 1 and isinstance(tree.body[0], nodes.Output)):
-            return None
+            return _Expression()
         children = tree.body[0].nodes
         if len(children) != 1 or isinstance(children[0], nodes.TemplateData):
-            return None
-        return self._compile(self._native_environment, template)
+            return _Expression()
+        try:
+            # Jinja folds constant output into text; keep a constant's own value instead.
+            constant = children[0].as_const(nodes.EvalContext(self._native_environment))
+        except Exception:  # nodes.Impossible, or an error the template raises at run time
+            return _Expression(template=self._compile(self._native_environment, template))
+        return _Expression(constant=constant, is_constant=True)
 
     @staticmethod
     def _compile(environment: _Sandbox, template: str) -> Template:
