@@ -61,7 +61,9 @@ class _JsReferenceError(Exception):
         self.name = name
 
 
-def evaluate_condition(expression: str, variables: Mapping[str, Any], *, last_node: str | None = None) -> bool:
+def evaluate_condition(
+    expression: str, variables: Mapping[str, Any], *, last_node: str | None = None
+) -> bool:
     """Whether a transition's condition holds, with Botpress's semantics.
 
     ``variables`` maps the scopes (``event``, ``user``, ``session``, ``temp``, ``bot``,
@@ -87,7 +89,9 @@ def evaluate_condition(expression: str, variables: Mapping[str, Any], *, last_no
         message = f"{error.name} is not defined (a condition can use {known} and JS literals)"
         raise ConditionError(f"condition {expression!r}: {message}", expression=expression) from None
     except RecursionError:
-        raise ConditionError(f"condition {expression!r} is nested too deeply", expression=expression) from None
+        raise ConditionError(
+            f"condition {expression!r} is nested too deeply", expression=expression
+        ) from None
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -103,14 +107,18 @@ def compile_condition(expression: str) -> Evaluator:
     except UnexpectedInput as error:
         raise _syntax_error(expression, error) from None
     except RecursionError:
-        raise ConditionError(f"condition {expression!r} is nested too deeply", expression=expression) from None
+        raise ConditionError(
+            f"condition {expression!r} is nested too deeply", expression=expression
+        ) from None
     try:
         return _Compiler().transform(tree)
     except VisitError as error:
         message = f"invalid condition {expression!r}: {error.orig_exc}"
         raise ConditionError(message, expression=expression) from None
     except RecursionError:
-        raise ConditionError(f"condition {expression!r} is nested too deeply", expression=expression) from None
+        raise ConditionError(
+            f"condition {expression!r} is nested too deeply", expression=expression
+        ) from None
 
 
 @functools.cache
@@ -163,7 +171,7 @@ def _describe_expected(names: set[str]) -> str:
 class _NameLookup:
     """A bare identifier (kept apart so that ``typeof x`` can tolerate an undeclared ``x``)."""
 
-    __slots__ = ("ident", "_global")
+    __slots__ = ("_global", "ident")
 
     def __init__(self, ident: str) -> None:
         self.ident = ident

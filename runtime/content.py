@@ -95,7 +95,10 @@ def render_content_type(
 
 
 def translate(
-    form_data: Mapping[str, Any], properties: tuple[str, ...], language: str | None, default_language: str | None
+    form_data: Mapping[str, Any],
+    properties: tuple[str, ...],
+    language: str | None,
+    default_language: str | None,
 ) -> dict[str, Any]:
     """The schema properties in ``language``, falling back to ``default_language``; unset ones
     are left out. Like Botpress, a falsy translation (``false``, ``""``) counts as missing."""
@@ -185,15 +188,21 @@ def _single_choice(data: Mapping[str, Any]) -> dict[str, Any]:
             width=300, placeholderText=_get(data, "dropdownPlaceholder"),
         )  # fmt: skip
     return _defined(
-        type="single-choice", text=_get(data, "text"), quick_replies=[_defined(title=t, payload=v) for t, v in pairs],
-        typing=_get(data, "typing"), markdown=_get(data, "markdown"), disableFreeText=_get(data, "disableFreeText"),
-    )  # fmt: skip
+        type="single-choice",
+        text=_get(data, "text"),
+        quick_replies=[_defined(title=t, payload=v) for t, v in pairs],
+        typing=_get(data, "typing"),
+        markdown=_get(data, "markdown"),
+        disableFreeText=_get(data, "disableFreeText"),
+    )
 
 
 def _choice(choice: Any, number: int) -> tuple[Any, str]:
     """A choice's title and payload (Botpress sends ``value.toUpperCase()``)."""
     if not isinstance(choice, Mapping):
-        raise ContentError(f"choice {number} of a single-choice element must be an object with a title and a value")
+        raise ContentError(
+            f"choice {number} of a single-choice element must be an object with a title and a value"
+        )
     value = _get(choice, "value")
     if value is None or value is UNDEFINED:
         raise ContentError(f"choice {number} of a single-choice element has no value")
@@ -220,7 +229,9 @@ def _carousel(data: Mapping[str, Any], bot_url: str) -> dict[str, Any]:
     if not isinstance(items, list):
         raise ContentError("a carousel element needs a list of cards (items)")
     elements = [_card(card, number, bot_url) for number, card in enumerate(items, 1)]
-    return _defined(text=" ", type="carousel", collectFeedback=_get(data, "collectFeedback"), elements=elements)
+    return _defined(
+        text=" ", type="carousel", collectFeedback=_get(data, "collectFeedback"), elements=elements
+    )
 
 
 def _card(card: Any, number: int, bot_url: str) -> dict[str, Any]:

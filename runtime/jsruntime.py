@@ -35,7 +35,7 @@ class JsTypeError(Exception):
 class JsFunction:
     """A callable JavaScript value: a global function or a method bound to its receiver."""
 
-    __slots__ = ("name", "_impl")
+    __slots__ = ("_impl", "name")
 
     def __init__(self, name: str, impl: Callable[[list[Any]], Any]) -> None:
         self.name = name
@@ -58,6 +58,8 @@ def property_key(value: Any) -> str:
 
 def get_property(target: Any, key: str) -> Any:
     """``target[key]`` with JS semantics on JSON-like values; a TypeError on null/undefined."""
+    if type(target) is dict:  # the common case, before the slower ABC checks
+        return target.get(key, UNDEFINED)
     if target is None or target is UNDEFINED:
         raise JsTypeError(f"Cannot read properties of {to_string(target)} (reading '{key}')")
     if isinstance(target, Mapping):
@@ -240,4 +242,6 @@ def _global_functions() -> dict[str, JsFunction]:
 @functools.cache
 def global_names() -> Mapping[str, Any]:
     """The global identifiers a condition may use besides the memory scopes (read-only)."""
-    return MappingProxyType({"undefined": UNDEFINED, "NaN": math.nan, "Infinity": math.inf, **_global_functions()})
+    return MappingProxyType(
+        {"undefined": UNDEFINED, "NaN": math.nan, "Infinity": math.inf, **_global_functions()}
+    )

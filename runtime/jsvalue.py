@@ -35,7 +35,11 @@ UNDEFINED: Final = _Undefined()
 # Integers beyond 2**53 are not exact in JS; results past it become doubles, as in JS.
 _MAX_SAFE: Final = 2**53
 # JS whitespace for String->Number trimming (WhiteSpace and LineTerminator, ECMA-262 §12.2-12.3).
-_JS_SPACE: Final = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_JS_SPACE: Final = (
+    " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_PRIMITIVE_TYPES: Final = frozenset({str, int, float, bool})
 _DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
 _RADIX = re.compile(r"0([xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
 
@@ -123,6 +127,8 @@ def _string_to_number(text: str) -> int | float:
 def to_primitive(value: Any) -> Any:
     """JS ToPrimitive for our objects: an array joins its items, any other object is
     ``"[object Object]"``; primitives are returned unchanged."""
+    if value is None or type(value) in _PRIMITIVE_TYPES:
+        return value
     if isinstance(value, (list, tuple)):
         return to_string(value)
     if is_object(value):

@@ -17,7 +17,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 from typing import Final
-from typing import Union
 
 from flowbot.runtime.jsvalue import UNDEFINED
 from flowbot.runtime.jsvalue import to_string
@@ -28,13 +27,23 @@ from flowbot.runtime.templates.base import TemplateError
 from flowbot.runtime.templates.base import position
 
 # A parsed template: text, variables ("name" escaped, "&" raw) and sections ("#", "^").
+# A name is kept with its dotted parts (None for a plain name) so lookups need not split it.
 Text = tuple[str, str]
-Variable = tuple[str, str]
-Section = tuple[str, str, list["Node"]]
-Node = Union[Text, Variable, Section]
+Variable = tuple[str, str, "tuple[str, ...] | None"]
+Section = tuple[str, str, "tuple[str, ...] | None", list["Node"]]
+Node = Text | Variable | Section
 
 _ESCAPES: Final = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "/": "&#x2F;", "`": "&#x60;", "=": "&#x3D;"}
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#39;",
+        "/": "&#x2F;",
+        "`": "&#x60;",
+        "=": "&#x3D;",
+    }
 )
 # Botpress renders a string only when `{{ ... }}` appears on one line (`containsTemplate`).
 _CONTAINS_TEMPLATE: Final = re.compile(r"\{\{[^\n\r\u2028\u2029]*\}\}")
@@ -197,15 +206,20 @@ def _nest(tokens: list[tuple[Any, ...]]) -> list[Node]:
             else:
                 collector.append(("text", token[1]))
         elif kind in ("name", "&"):
-            collector.append((kind, token[1]))
+            collector.append((kind, token[1], _parts(token[1])))
         elif kind in "#^":
             children: list[Node] = []
-            collector.append((kind, token[1], children))
+            collector.append((kind, token[1], _parts(token[1]), children))
             stack.append(children)
         elif kind == "/":
             stack.pop()
         # "!" comments, "=" delimiter changes and ">" partials render nothing (Botpress passes no partials).
     return root
+
+
+def _parts(name: str) -> tuple[str, ...] | None:
+    # mustache.js treats a name as a path only when a dot follows its first character.
+    return tuple(name.split(".")) if name.find(".") > 0 else None
 
 
 def _render_nodes(nodes: list[Node], stack: list[Any]) -> str:
@@ -215,43 +229,42 @@ def _render_nodes(nodes: list[Node], stack: list[Any]) -> str:
         if kind == "text":
             parts.append(node[1])
         elif kind == "name" or kind == "&":
-            value = _lookup(stack, node[1])
+            value = _lookup(stack, node[1], node[2])  # type: ignore[misc]
             if value is not None and value is not UNDEFINED:
                 parts.append(escape_html(to_string(value)) if kind == "name" else to_string(value))
         elif kind == "#":
             parts.append(_render_section(node, stack))  # type: ignore[arg-type]
         else:
-            value = _lookup(stack, node[1])
+            value = _lookup(stack, node[1], node[2])  # type: ignore[misc]
             if not truthy(value) or (isinstance(value, (list, tuple)) and not value):
-                parts.append(_render_nodes(node[2], stack))  # type: ignore[misc]
+                parts.append(_render_nodes(node[3], stack))  # type: ignore[misc]
     return "".join(parts)
 
 
 def _render_section(node: Section, stack: list[Any]) -> str:
-    value = _lookup(stack, node[1])
+    value = _lookup(stack, node[1], node[2])
     if not truthy(value):
         return ""
     if isinstance(value, (list, tuple)):
         parts = []
         for item in value:
             stack.append(item)
-            parts.append(_render_nodes(node[2], stack))
+            parts.append(_render_nodes(node[3], stack))
             stack.pop()
         return "".join(parts)
     if isinstance(value, bool):
-        return _render_nodes(node[2], stack)
+        return _render_nodes(node[3], stack)
     stack.append(value)
     try:
-        return _render_nodes(node[2], stack)
+        return _render_nodes(node[3], stack)
     finally:
         stack.pop()
 
 
-def _lookup(stack: list[Any], name: str) -> Any:
+def _lookup(stack: list[Any], name: str, names: tuple[str, ...] | None) -> Any:
     """mustache.js ``Context.lookup``: the innermost view where the whole path resolves."""
     if name == ".":
         return stack[-1]
-    names = name.split(".") if name.find(".") > 0 else None
     for view in reversed(stack):
         if names is None:
             if _has_property(view, name):
@@ -270,7 +283,7 @@ def _lookup(stack: list[Any], name: str) -> Any:
 
 
 def _has_property(value: Any, key: str) -> bool:
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         return key in value
     if isinstance(value, (list, tuple)):
         return key == "length" or (_INDEX.fullmatch(key) is not None and int(key) < len(value))
@@ -284,7 +297,7 @@ def _primitive_has_own(value: Any, key: str) -> bool:
 
 
 def _get(value: Any, key: str) -> Any:
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         return value.get(key, UNDEFINED)
     if isinstance(value, (list, tuple, str)):
         if key == "length":

@@ -20,7 +20,11 @@ from flowbot.runtime.conditions import evaluate_condition
 
 def _state(**overrides: Any) -> dict[str, Any]:
     state: dict[str, Any] = {
-        "event": {"type": "text", "payload": {"type": "text", "text": "hello"}, "nlu": {"intent": {"name": "none"}}},
+        "event": {
+            "type": "text",
+            "payload": {"type": "text", "text": "hello"},
+            "nlu": {"intent": {"name": "none"}},
+        },
         "user": {},
         "session": {"slots": {}},
         "temp": {},
@@ -69,7 +73,9 @@ def test_choice_retry_condition_compares_undefined_as_botpress_does() -> None:
     condition = "temp['skill-choice-invalid-count'] <= undefined"
     assert evaluate_condition(condition, _state(temp={"skill-choice-invalid-count": 0})) is False
     assert evaluate_condition(condition, _state()) is False
-    assert evaluate_condition("temp['skill-choice-invalid-count'] <= 3", _state(temp={"skill-choice-invalid-count": 1}))
+    assert evaluate_condition(
+        "temp['skill-choice-invalid-count'] <= 3", _state(temp={"skill-choice-invalid-count": 1})
+    )
 
 
 @pytest.mark.parametrize(
@@ -79,7 +85,7 @@ def test_choice_retry_condition_compares_undefined_as_botpress_does() -> None:
         ("!temp.valid_abc123", {"valid_abc123": True}, False),
         ("!temp.valid_abc123", {}, True),
         ("session.slots['earthDate'] && (temp.valid === undefined || temp.valid == \"true\")", {}, False),
-        ("session.greeted === \"true\"", {}, False),
+        ('session.greeted === "true"', {}, False),
     ],
 )
 def test_reference_examples(expression: str, temp: dict[str, Any], expected: bool) -> None:
@@ -334,7 +340,7 @@ def test_unknown_names_are_reference_errors() -> None:
     [
         ("temp.x ===", "unexpected end of the condition at column 11", 11),
         ("temp.x = 1", "unexpected character '=' at column 8", 8),
-        ("temp.x === 'a", "unexpected character \"'\" at column 12", 12),
+        ("temp.x === 'a", 'unexpected character "\'" at column 12', 12),
         ("a; b", "unexpected character ';' at column 2", 2),
         ("`${temp.x}`", "unexpected character '`' at column 1", 1),
         ("temp..x", "unexpected '.' at column 6", 6),

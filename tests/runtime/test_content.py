@@ -22,7 +22,13 @@ TYPING = {"type": "typing", "value": True}
 
 
 def _memory(**overrides: Any) -> dict[str, Any]:
-    memory: dict[str, Any] = {"event": {"payload": {"text": "hi"}}, "user": {}, "session": {}, "temp": {}, "bot": {}}
+    memory: dict[str, Any] = {
+        "event": {"payload": {"text": "hi"}},
+        "user": {},
+        "session": {},
+        "temp": {},
+        "bot": {},
+    }
     memory.update(overrides)
     return memory
 
@@ -55,7 +61,10 @@ def test_welcome_bot_text(compat_bots: Path) -> None:
     form_data = _element(compat_bots / "welcome-bot", "builtin_text", "builtin_text-lbs0Re")
     assert _render("builtin_text", form_data) == [
         TYPING,
-        {"type": "text", "text": "Hi, I'm Welcome Bot! My task is to help you understand how Botpress works."},
+        {
+            "type": "text",
+            "text": "Hi, I'm Welcome Bot! My task is to help you understand how Botpress works.",
+        },
     ]
 
 
@@ -133,7 +142,11 @@ def test_translation_reads_suffixed_and_nested_props_and_keeps_schema_props_only
     }
     properties = ("text", "variations", "markdown", "typing")
     # An empty list is truthy in JS, so it is a translation.
-    assert translate(form_data, properties, "fr", "en") == {"text": "Bonjour", "typing": True, "variations": []}
+    assert translate(form_data, properties, "fr", "en") == {
+        "text": "Bonjour",
+        "typing": True,
+        "variations": [],
+    }
     assert translate(form_data, properties, "es", "en") == {"text": "Hello", "variations": []}
     # A falsy translation counts as missing, as in Botpress (so markdown: false is left out).
     assert _render("builtin_text", {"text$en": "x", "markdown$en": False}) == [{"type": "text", "text": "x"}]
@@ -159,7 +172,9 @@ def test_every_string_of_the_element_is_rendered() -> None:
         "text$en": "Pick, {{user.name}}",
         "choices$en": [{"title": "{{temp.a}}", "value": "a"}, {"title": "B", "value": "b-{{temp.a}}"}],
     }
-    payloads = _render("builtin_single-choice", form_data, memory=_memory(user={"name": "Ana"}, temp={"a": "x"}))
+    payloads = _render(
+        "builtin_single-choice", form_data, memory=_memory(user={"name": "Ana"}, temp={"a": "x"})
+    )
     assert payloads == [
         {
             "type": "single-choice",
@@ -214,19 +229,33 @@ def test_carousel_payload() -> None:
     form_data = {"items$en": [CARD, plain], "typing$en": True}
     assert _render("builtin_carousel", form_data, bot_url="http://bp") == [
         TYPING,
-        {"text": " ", "type": "carousel", "elements": [CARD_ELEMENT, {"title": "Moon", "picture": None, "buttons": []}]},
+        {
+            "text": " ",
+            "type": "carousel",
+            "elements": [CARD_ELEMENT, {"title": "Moon", "picture": None, "buttons": []}],
+        },
     ]
 
 
 def test_content_type_rendered_directly_renders_its_text_once() -> None:
     memory = _memory(user={"name": "Ana"}, temp={"t": "{{user.name}}"})
-    args = {"text": "Hi {{user.name}} {{{temp.t}}}", "markdown": True, "typing": True, "title": "{{user.name}}"}
+    args = {
+        "text": "Hi {{user.name}} {{{temp.t}}}",
+        "markdown": True,
+        "typing": True,
+        "title": "{{user.name}}",
+    }
     payloads = render_content_type("builtin_text", args, memory, MustacheRenderer())
     assert payloads == [TYPING, {"type": "text", "markdown": True, "text": "Hi Ana {{user.name}}"}]
     choice = render_content_type(
-        "builtin_single-choice", {"text": "?", "choices": [{"title": "Y", "value": "yes"}]}, memory, MustacheRenderer()
+        "builtin_single-choice",
+        {"text": "?", "choices": [{"title": "Y", "value": "yes"}]},
+        memory,
+        MustacheRenderer(),
     )
-    assert choice == [{"type": "single-choice", "text": "?", "quick_replies": [{"title": "Y", "payload": "YES"}]}]
+    assert choice == [
+        {"type": "single-choice", "text": "?", "quick_replies": [{"title": "Y", "payload": "YES"}]}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -234,15 +263,25 @@ def test_content_type_rendered_directly_renders_its_text_once() -> None:
     [
         ("builtin_video", {}, "unsupported content type 'builtin_video'"),
         ("builtin_single-choice", {"text$en": "?"}, "needs a list of choices"),
-        ("builtin_single-choice", {"choices$en": ["yes"]}, "choice 1 of a single-choice element must be an object"),
-        ("builtin_single-choice", {"choices$en": [{"title": "Y"}]}, "choice 1 of a single-choice element has no value"),
+        (
+            "builtin_single-choice",
+            {"choices$en": ["yes"]},
+            "choice 1 of a single-choice element must be an object",
+        ),
+        (
+            "builtin_single-choice",
+            {"choices$en": [{"title": "Y"}]},
+            "choice 1 of a single-choice element has no value",
+        ),
         ("builtin_image", {"title$en": "x"}, "needs an image URL"),
         ("builtin_carousel", {}, "needs a list of cards"),
         ("builtin_carousel", {"items$en": ["x"]}, "card 1 must be an object"),
         ("builtin_card", {"title$en": "x", "actions$en": [{"action": "Call"}]}, "not 'Call'"),
     ],
 )
-def test_invalid_elements_raise_content_errors(content_type: str, form_data: dict[str, Any], message: str) -> None:
+def test_invalid_elements_raise_content_errors(
+    content_type: str, form_data: dict[str, Any], message: str
+) -> None:
     with pytest.raises(ContentError, match=message) as caught:
         _render(content_type, form_data)
     assert isinstance(caught.value, FlowbotError)

@@ -20,7 +20,9 @@ MEMORY: dict[str, Any] = {
 def test_renders_memory_and_missing_values_as_empty() -> None:
     renderer = JinjaRenderer()
     assert renderer.render("Hi {{ user.name }}, {{ session.count }}", MEMORY) == "Hi Ana, 2"
-    assert renderer.render("[{{ user.missing }}][{{ user.profile.city.name }}][{{ nope }}]", MEMORY) == "[][][]"
+    assert (
+        renderer.render("[{{ user.missing }}][{{ user.profile.city.name }}][{{ nope }}]", MEMORY) == "[][][]"
+    )
     assert renderer.render("[{{ temp.nothing }}]", MEMORY) == "[]"
     assert renderer.render("{% for t in user.tags %}{{ t }};{% endfor %}", MEMORY) == "a;b;"
     assert renderer.render("{{ user.missing | default('guest') }}", MEMORY) == "guest"

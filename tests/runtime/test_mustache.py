@@ -16,7 +16,9 @@ def _render(template: str, **variables: Any) -> str:
 
 def test_escaping_uses_the_mustache_js_map() -> None:
     url = "https://x.com/a?b=1&c=2"
-    assert _render("{{temp.url}}", temp={"url": url}) == "https:&#x2F;&#x2F;x.com&#x2F;a?b&#x3D;1&amp;c&#x3D;2"
+    assert (
+        _render("{{temp.url}}", temp={"url": url}) == "https:&#x2F;&#x2F;x.com&#x2F;a?b&#x3D;1&amp;c&#x3D;2"
+    )
     assert _render("{{x}}", x="& < > \" ' / ` =") == "&amp; &lt; &gt; &quot; &#39; &#x2F; &#x60; &#x3D;"
 
 
@@ -150,7 +152,10 @@ def test_invalid_templates_raise_template_errors_with_positions(
 
 
 def test_user_text_is_never_rendered_again() -> None:
-    variables = {"event": {"payload": {"text": "{{temp.secret}} {{{temp.secret}}}"}}, "temp": {"secret": "S3CRET"}}
+    variables = {
+        "event": {"payload": {"text": "{{temp.secret}} {{{temp.secret}}}"}},
+        "temp": {"secret": "S3CRET"},
+    }
     rendered = MustacheRenderer().render("You said: {{{event.payload.text}}}", variables)
     assert rendered == "You said: {{temp.secret}} {{{temp.secret}}}"
     escaped = MustacheRenderer().render("You said: {{event.payload.text}}", variables)

@@ -31,7 +31,12 @@ def test_render_recursive_renders_every_string_once(engine: str) -> None:
     value = {"a": [tag, {"b": f"x{tag}"}], "n": 3, "flag": False, "none": None}
     variables = {"temp": {"name": "{{temp.secret}}", "secret": "S3CRET"}}
     rendered = render_recursive(value, variables, renderer)
-    assert rendered == {"a": ["{{temp.secret}}", {"b": "x{{temp.secret}}"}], "n": 3, "flag": False, "none": None}
+    assert rendered == {
+        "a": ["{{temp.secret}}", {"b": "x{{temp.secret}}"}],
+        "n": 3,
+        "flag": False,
+        "none": None,
+    }
     assert value["a"][0] == tag  # the input is not modified
 
 
