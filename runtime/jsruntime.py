@@ -58,12 +58,12 @@ def property_key(value: Any) -> str:
 
 def get_property(target: Any, key: str) -> Any:
     """``target[key]`` with JS semantics on JSON-like values; a TypeError on null/undefined."""
-    if type(target) is dict:  # the common case, before the slower ABC checks
-        return target.get(key, UNDEFINED)
+    if type(target) is dict or (isinstance(target, Mapping) and target is not None):
+        value = target.get(key, UNDEFINED)
+        # An own key wins over Object.prototype's methods, as in JS.
+        return _method(target, key, _OBJECT_METHODS) if value is UNDEFINED else value
     if target is None or target is UNDEFINED:
         raise JsTypeError(f"Cannot read properties of {to_string(target)} (reading '{key}')")
-    if isinstance(target, Mapping):
-        return target.get(key, UNDEFINED)
     if isinstance(target, (list, tuple)):
         return _list_property(target, key)
     if isinstance(target, str):
@@ -185,6 +185,11 @@ _ARRAY_METHODS: Final[Mapping[str, Callable[[list[Any], list[Any]], Any]]] = {
     "indexOf": _array_index_of,
     "join": _array_join,
     "toString": lambda target, args: to_string(target),
+}
+
+_OBJECT_METHODS: Final[Mapping[str, Callable[[Mapping[str, Any], list[Any]], Any]]] = {
+    "hasOwnProperty": lambda target, args: property_key(_arg(args, 0)) in target,
+    "toString": lambda target, args: "[object Object]",
 }
 
 _PRIMITIVE_METHODS: Final[Mapping[str, Callable[[Any, list[Any]], Any]]] = {

@@ -243,11 +243,15 @@ def test_arithmetic_follows_javascript(expression: str, expected: bool) -> None:
         ('["yes", "y"].includes(event.payload.text)', False),
         ("(1).toString() === '1'", True),
         ("temp.obj.a === 1", True),
+        ("temp.obj.toString() === '[object Object]'", True),
+        ("temp.obj.hasOwnProperty('a')", True),
+        ("temp.obj.hasOwnProperty('b')", False),
+        ("temp.own.toString === 'mine'", True),
         ("temp.obj['a'] === 1", True),
     ],
 )
 def test_builtin_functions_and_properties(expression: str, expected: bool) -> None:
-    state = _state(temp={"f": 1.0, "obj": {"a": 1}, "list": [1, None, 3]})
+    state = _state(temp={"f": 1.0, "obj": {"a": 1}, "list": [1, None, 3], "own": {"toString": "mine"}})
     assert evaluate_condition(expression, state) is expected
 
 
@@ -311,7 +315,7 @@ def test_truthiness_and_logical_operators_return_operands(expression: str, expec
         "Number(1)()",
         "null.x",
         "undefined[0]",
-        "temp.toString()",
+        "temp.valueOf()",
         "temp.toString.constructor('return 1')()",
     ],
 )
