@@ -26,6 +26,7 @@ from flowbot.runtime.callapi.policy import HostPolicy
 from flowbot.runtime.callapi.policy import PolicyResolver
 from flowbot.runtime.callapi.redirects import Hop
 from flowbot.runtime.callapi.redirects import next_hop
+from flowbot.runtime.callapi.statuses import describe
 from flowbot.runtime.callapi.statuses import network_status
 from flowbot.runtime.flow import CallApiConfig
 
@@ -34,7 +35,9 @@ logger = logging.getLogger(__name__)
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 # Framing headers are computed from the body; a copied "Content-Length" would corrupt the request.
-_FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade"})
+_FRAMING = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade"}
+)
 # axios's default Accept, so that APIs negotiating the format answer as they answer Botpress.
 _DEFAULT_HEADERS = {"Accept": "application/json, text/plain, */*", "User-Agent": "flowbot"}
 _CHUNK = 64 * 1024
@@ -57,7 +60,9 @@ class ConnectionPools:
     def session(self, policy: HostPolicy) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._loop is not None and self._loop is not loop and self._sessions:
-            raise RuntimeError("HttpApiClient is bound to another event loop: close it there, or make one per loop")
+            raise RuntimeError(
+                "HttpApiClient is bound to another event loop: close it there, or make one per loop"
+            )
         self._loop = loop
         session = self._sessions.get(policy)
         if session is None or session.closed:
@@ -129,15 +134,19 @@ class HttpApiClient:
         except TimeoutError:
             response, reason = ApiResponse(status="TIMEOUT"), f"no complete answer within {timeout:g} s"
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            response, reason = ApiResponse(status=network_status(exc)), str(exc) or type(exc).__name__
+            response, reason = ApiResponse(status=network_status(exc)), describe(exc)
         else:
             if response.ok:
                 return response
             reason = "HTTP error" if isinstance(response.status, int) else "limit"
         level = logging.INFO if isinstance(response.status, int) else logging.WARNING
         logger.log(
-            level, "call api: %s %s failed with status %s: %s",
-            request.method.upper(), _redact(request.url), response.status, reason,
+            level,
+            "call api: %s %s failed with status %s: %s",
+            request.method.upper(),
+            _redact(request.url),
+            response.status,
+            reason,
         )
         return response
 
@@ -191,7 +200,9 @@ def _prepare(request: ApiRequest) -> Hop:
     """The first hop of a request; raises :class:`_Refused` when it cannot be sent as written."""
     method = request.method.strip().upper()
     if method not in METHODS:
-        raise _Refused("EINVALIDREQUEST", f"method {request.method!r} is not one of {', '.join(sorted(METHODS))}")
+        raise _Refused(
+            "EINVALIDREQUEST", f"method {request.method!r} is not one of {', '.join(sorted(METHODS))}"
+        )
     try:
         url = URL(request.url.strip())
     except (ValueError, TypeError) as exc:

@@ -47,7 +47,9 @@ class MockRule(BaseModel):
     def _check(self) -> MockRule:
         if isinstance(self.status, str):
             if not _FAILURE.match(self.status):
-                raise ValueError(f"status {self.status!r}: a failure is upper case, such as ECONNREFUSED or TIMEOUT")
+                raise ValueError(
+                    f"status {self.status!r}: a failure is upper case, such as ECONNREFUSED or TIMEOUT"
+                )
             if self.body is not None or self.headers:
                 raise ValueError(f"status {self.status!r} is a network failure: it has no body or headers")
         elif not 100 <= self.status <= 599:

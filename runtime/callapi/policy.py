@@ -68,8 +68,9 @@ def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
 def is_public(address: IPAddress) -> bool:
     """True for a globally routable unicast address (and for IPv6, what it embeds is public too)."""
     inner = embedded_ipv4(address)
-    if inner is not None and not is_public(inner):
-        return False
+    if inner is not None:
+        # The IPv6 form is only a wrapper (ipaddress calls these ranges private or reserved).
+        return is_public(inner)
     if isinstance(address, ipaddress.IPv4Address) and address in _SHARED:
         return False
     special = (
@@ -153,7 +154,9 @@ class HostList(BaseModel):
                 f"callApi.{field}: {', '.join(repr(b) for b in bad)} "
                 "not a host name, a '*.domain' wildcard, an IP address or a CIDR such as 10.0.0.0/8"
             )
-        return cls(everything=everything, names=frozenset(names), suffixes=tuple(suffixes), networks=tuple(networks))
+        return cls(
+            everything=everything, names=frozenset(names), suffixes=tuple(suffixes), networks=tuple(networks)
+        )
 
     def matches_name(self, name: str) -> bool:
         return self.everything or name in self.names or name.endswith(self.suffixes)
@@ -163,7 +166,9 @@ class HostList(BaseModel):
         inner = embedded_ipv4(address)
         if inner is not None:
             candidates.append(inner)
-        return self.everything or any(a in n for a in candidates for n in self.networks if a.version == n.version)
+        return self.everything or any(
+            a in n for a in candidates for n in self.networks if a.version == n.version
+        )
 
 
 class HostPolicy(BaseModel):
@@ -177,7 +182,10 @@ class HostPolicy(BaseModel):
     @classmethod
     def from_config(cls, config: CallApiConfig) -> HostPolicy:
         """Raises :class:`HostRuleError` naming every entry that cannot be understood."""
-        return cls(allow=HostList.parse(config.allowHosts, "allowHosts"), deny=HostList.parse(config.denyHosts, "denyHosts"))
+        return cls(
+            allow=HostList.parse(config.allowHosts, "allowHosts"),
+            deny=HostList.parse(config.denyHosts, "denyHosts"),
+        )
 
     def permits(self, host: str, address: IPAddress) -> bool:
         """May a request for ``host`` connect to ``address``? Deny wins, then allow, then public only."""
@@ -189,9 +197,11 @@ class HostPolicy(BaseModel):
         return is_public(address)
 
     def check_url(self, url: URL) -> Refusal | None:
-        """Checks one hop before it is requested; names are checked again, with their addresses, on connect."""
-        if url.scheme not in SCHEMES:
+        """Checks one hop before it is requested; names are checked again, with addresses, on connect."""
+        if url.scheme and url.scheme not in SCHEMES:
             return Refusal(status="EBLOCKED", reason=f"scheme {url.scheme!r} is not http or https")
+        if not url.absolute or not url.scheme:
+            return Refusal(status="EINVALIDURL", reason=f"{str(url)!r} is not an absolute http(s) URL")
         host = url.raw_host
         if not host:
             return Refusal(status="EINVALIDURL", reason="the URL has no host")
@@ -213,7 +223,9 @@ class HostPolicy(BaseModel):
 
 def _blocked(host: str, address: IPAddress) -> Refusal:
     what = str(address) if parse_address(host) == address else f"{host} ({address})"
-    return Refusal(status="EBLOCKED", reason=f"{what} is not a public address, or is denied by callApi.denyHosts")
+    return Refusal(
+        status="EBLOCKED", reason=f"{what} is not a public address, or is denied by callApi.denyHosts"
+    )
 
 
 class PolicyResolver(AbstractResolver):

@@ -47,3 +47,11 @@ def network_status(exc: BaseException) -> str:
         if isinstance(cause, OSError) and isinstance(code, int) and code in errno.errorcode:
             return errno.errorcode[code]
     return "ENETWORK"
+
+
+def describe(exc: BaseException) -> str:
+    """A reason for the log: the policy's own words when it refused, else the exception's."""
+    for cause in _causes(exc):
+        if isinstance(cause, HostBlockedError):
+            return str(cause)
+    return str(exc) or type(exc).__name__
