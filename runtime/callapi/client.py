@@ -209,16 +209,25 @@ def _prepare(request: ApiRequest) -> Hop:
         raise _Refused("EINVALIDURL", str(exc)) from exc
     headers: CIMultiDict[str] = CIMultiDict()
     for name, value in request.headers.items():
-        if not _TOKEN.match(name) or any(c in value for c in "\r\n\0"):
+        if not _TOKEN.match(name) or any(c in value for c in "\r\n\0") or not _encodable(value):
             raise _Refused("EINVALIDREQUEST", f"header {name!r} has a bad name or a line break in its value")
         if name.lower() not in _FRAMING:
             headers[name] = value
-    body = request.body.encode("utf-8") if request.body else None
+    # A lone surrogate (possible in a JSON string) has no UTF-8 form: it is sent as "?".
+    body = request.body.encode("utf-8", errors="replace") if request.body else None
     if body is not None and "Content-Type" not in headers:
         # axios would send form encoding, which JSON APIs refuse; say what the body is instead.
         json_body = is_json(request.body or "")
         headers["Content-Type"] = "application/json" if json_body else "text/plain; charset=utf-8"
     return Hop(method=method, url=url, headers=headers, body=body)
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _redact(url: str) -> str:
