@@ -24,7 +24,7 @@ urls = st.one_of(
         "{}://{}/{}".format,
         st.sampled_from(["http", "https", "ftp", "HTTP", "", "javascript"]),
         st.sampled_from(
-            ["127.0.0.1:%d" % PORT, "[::1]", "10.0.0.1", "api.example.com", "127.1", "", "a b", "x:0"]
+            [f"127.0.0.1:{PORT}", "[::1]", "10.0.0.1", "api.example.com", "127.1", "", "a b", "x:0"]
         ),
         st.text(max_size=20),
     ),
