@@ -21,17 +21,21 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# Built once: json.loads with an argument builds a new decoder on every call (~10 µs).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def decode_text(text: str) -> Any:
     """The JSON value of ``text``, or ``text`` itself when it is not JSON (``""`` stays ``""``)."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except ValueError:
         return text
 
 
 def is_json(text: str) -> bool:
     try:
-        json.loads(text, parse_constant=_reject_constant)
+        _DECODER.decode(text)
     except ValueError:
         return False
     return True
