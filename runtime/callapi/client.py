@@ -23,9 +23,9 @@ from flowbot.runtime.callapi.body import is_json
 from flowbot.runtime.callapi.models import ApiRequest
 from flowbot.runtime.callapi.models import ApiResponse
 from flowbot.runtime.callapi.policy import HostPolicy
-from flowbot.runtime.callapi.policy import PolicyResolver
 from flowbot.runtime.callapi.redirects import Hop
 from flowbot.runtime.callapi.redirects import next_hop
+from flowbot.runtime.callapi.resolver import PolicyResolver
 from flowbot.runtime.callapi.statuses import describe
 from flowbot.runtime.callapi.statuses import network_status
 from flowbot.runtime.flow import CallApiConfig

@@ -7,24 +7,24 @@ unless the bot allows it, and refuses whatever the bot denies.
 
 The decision needs the address that is actually connected to, not the one seen by an earlier
 lookup (a DNS name can answer differently the second time: DNS rebinding). So names are judged
-inside the resolver that the connection uses (:class:`PolicyResolver`), and literal addresses,
+inside the resolver that the connection uses (``resolver.PolicyResolver``), and literal addresses,
 which never reach a resolver, are judged by :meth:`HostPolicy.check_url` before each hop.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import socket
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from typing import Literal
 
-from aiohttp.abc import AbstractResolver
-from aiohttp.abc import ResolveResult
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from yarl import URL
 
-from flowbot.runtime.flow import CallApiConfig
+if TYPE_CHECKING:  # flow.py validates callApi entries with this module
+    from flowbot.runtime.flow import CallApiConfig
+
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -41,10 +41,6 @@ _SHARED = ipaddress.IPv4Network("100.64.0.0/10")
 
 class HostRuleError(ValueError):
     """An ``allowHosts``/``denyHosts`` entry that is not a host name, a wildcard, an address or a CIDR."""
-
-
-class HostBlockedError(OSError):
-    """Raised by :class:`PolicyResolver` when no resolved address may be connected to."""
 
 
 class Refusal(BaseModel):
@@ -124,7 +120,7 @@ class HostList(BaseModel):
     networks: tuple[IPNetwork, ...] = ()
 
     @classmethod
-    def parse(cls, entries: Iterable[str], field: str) -> HostList:
+    def parse(cls, entries: Iterable[str]) -> HostList:
         everything, names, suffixes, networks, bad = False, set(), [], [], []
         for entry in entries:
             text = entry.strip()
@@ -151,8 +147,8 @@ class HostList(BaseModel):
                 names.add(name)
         if bad:
             raise HostRuleError(
-                f"callApi.{field}: {', '.join(repr(b) for b in bad)} "
-                "not a host name, a '*.domain' wildcard, an IP address or a CIDR such as 10.0.0.0/8"
+                f"{', '.join(repr(b) for b in bad)}: not a host name, a '*.domain' wildcard, "
+                "an IP address or a CIDR such as 10.0.0.0/8"
             )
         return cls(
             everything=everything, names=frozenset(names), suffixes=tuple(suffixes), networks=tuple(networks)
@@ -182,10 +178,13 @@ class HostPolicy(BaseModel):
     @classmethod
     def from_config(cls, config: CallApiConfig) -> HostPolicy:
         """Raises :class:`HostRuleError` naming every entry that cannot be understood."""
-        return cls(
-            allow=HostList.parse(config.allowHosts, "allowHosts"),
-            deny=HostList.parse(config.denyHosts, "denyHosts"),
-        )
+        lists = {}
+        for field, entries in (("allowHosts", config.allowHosts), ("denyHosts", config.denyHosts)):
+            try:
+                lists[field] = HostList.parse(entries)
+            except HostRuleError as exc:
+                raise HostRuleError(f"callApi.{field}: {exc}") from exc
+        return cls(allow=lists["allowHosts"], deny=lists["denyHosts"])
 
     def permits(self, host: str, address: IPAddress) -> bool:
         """May a request for ``host`` connect to ``address``? Deny wins, then allow, then public only."""
@@ -226,32 +225,3 @@ def _blocked(host: str, address: IPAddress) -> Refusal:
     return Refusal(
         status="EBLOCKED", reason=f"{what} is not a public address, or is denied by callApi.denyHosts"
     )
-
-
-class PolicyResolver(AbstractResolver):
-    """Resolves with ``inner`` and keeps only the addresses the policy permits for that host.
-
-    aiohttp connects to exactly what this returns (and caches only that), so the address that
-    is checked is the address that is connected to.
-    """
-
-    def __init__(self, policy: HostPolicy, inner: AbstractResolver) -> None:
-        self._policy = policy
-        self._inner = inner
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
-        permitted = []
-        for result in results:
-            address = parse_address(result["host"])
-            if address is not None and self._policy.permits(host, address):
-                permitted.append(result)
-        if not permitted:
-            found = ", ".join(r["host"] for r in results) or "no address"
-            raise HostBlockedError(f"{host} resolves to {found}: not a public address or denied by callApi")
-        return permitted
-
-    async def close(self) -> None:
-        await self._inner.close()

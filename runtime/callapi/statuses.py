@@ -11,7 +11,7 @@ import socket
 
 import aiohttp
 
-from flowbot.runtime.callapi.policy import HostBlockedError
+from flowbot.runtime.callapi.resolver import HostBlockedError
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
