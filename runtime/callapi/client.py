@@ -40,7 +40,6 @@ _FRAMING = frozenset(
 )
 # axios's default Accept, so that APIs negotiating the format answer as they answer Botpress.
 _DEFAULT_HEADERS = {"Accept": "application/json, text/plain, */*", "User-Agent": "flowbot"}
-_CHUNK = 64 * 1024
 
 
 class ConnectionPools:
@@ -53,20 +52,22 @@ class ConnectionPools:
     def __init__(self, max_connections: int, resolver_factory: Callable[[], AbstractResolver]) -> None:
         self._max_connections = max_connections
         self._resolver_factory = resolver_factory
-        self._sessions: dict[HostPolicy, aiohttp.ClientSession] = {}
+        # Keyed by the policy's JSON: hashing the model itself costs microseconds on every call.
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
         self._resolvers: list[AbstractResolver] = []  # aiohttp closes only the resolvers it made
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def session(self, policy: HostPolicy) -> aiohttp.ClientSession:
+    def session(self, policy: HostPolicy, key: str) -> aiohttp.ClientSession:
+        """The session for ``policy``; ``key`` is its ``model_dump_json()``, computed once by the caller."""
         loop = asyncio.get_running_loop()
         if self._loop is not None and self._loop is not loop and self._sessions:
             raise RuntimeError(
                 "HttpApiClient is bound to another event loop: close it there, or make one per loop"
             )
         self._loop = loop
-        session = self._sessions.get(policy)
+        session = self._sessions.get(key)
         if session is None or session.closed:
-            session = self._sessions[policy] = self._open(policy)
+            session = self._sessions[key] = self._open(policy)
         return session
 
     def _open(self, policy: HostPolicy) -> aiohttp.ClientSession:
@@ -112,6 +113,7 @@ class HttpApiClient:
     ) -> None:
         self._limits = limits or CallApiConfig()
         self._policy = HostPolicy.from_config(self._limits)  # HostRuleError for unreadable entries
+        self._policy_key = self._policy.model_dump_json()
         self._max_redirects = max_redirects
         self._pool = pools or ConnectionPools(max_connections, resolver_factory)
 
@@ -152,7 +154,7 @@ class HttpApiClient:
 
     async def _exchange(self, request: ApiRequest) -> ApiResponse:
         hop = _prepare(request)
-        session = self._pool.session(self._policy)
+        session = self._pool.session(self._policy, self._policy_key)
         for _ in range(self._max_redirects + 1):
             refusal = self._policy.check_url(hop.url)
             if refusal is not None:
@@ -175,7 +177,7 @@ class HttpApiClient:
             return ApiResponse(status="ETOOLARGE")
         data = bytearray()
         # Counted after decompression, so that a small gzip bomb is cut off too.
-        async for chunk in response.content.iter_chunked(_CHUNK):
+        while chunk := await response.content.readany():
             data += chunk
             if len(data) > limit:
                 return ApiResponse(status="ETOOLARGE")
@@ -219,7 +221,7 @@ def _prepare(request: ApiRequest) -> Hop:
         # axios would send form encoding, which JSON APIs refuse; say what the body is instead.
         json_body = is_json(request.body or "")
         headers["Content-Type"] = "application/json" if json_body else "text/plain; charset=utf-8"
-    return Hop(method=method, url=url, headers=headers, body=body)
+    return Hop.model_construct(method=method, url=url, headers=headers, body=body)
 
 
 def _encodable(value: str) -> bool:

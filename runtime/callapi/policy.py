@@ -13,6 +13,7 @@ which never reach a resolver, are judged by :meth:`HostPolicy.check_url` before 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -80,6 +81,7 @@ def is_public(address: IPAddress) -> bool:
     return address.is_global and not any(special)
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function, called for every request and resolved address
 def parse_address(text: str) -> IPAddress | None:
     """The address written in ``text`` (an IPv6 zone id is dropped), or None if it is not one."""
     text = text.strip("[]").split("%", 1)[0]

@@ -19,7 +19,7 @@ _BODY_HEADERS = ("Content-Type", "Content-Encoding", "Content-Language")
 
 
 class Hop(BaseModel):
-    """One request of a chain of redirects."""
+    """One request of a chain of redirects (built with ``model_construct``: its parts are already checked)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -46,7 +46,7 @@ def next_hop(hop: Hop, status: int, location: str | None) -> Hop | None:
     if _origin(target) != _origin(hop.url):
         for name in _CREDENTIALS:
             headers.popall(name, None)
-    return Hop(method=method, url=target, headers=headers, body=body)
+    return Hop.model_construct(method=method, url=target, headers=headers, body=body)
 
 
 def _origin(url: URL) -> tuple[str, str | None, int | None]:
