@@ -62,6 +62,7 @@ def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
     return address.sixtofour
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and ipaddress's range checks cost microseconds per call
 def is_public(address: IPAddress) -> bool:
     """True for a globally routable unicast address (and for IPv6, what it embeds is public too)."""
     inner = embedded_ipv4(address)
@@ -91,6 +92,7 @@ def parse_address(text: str) -> IPAddress | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_name(name: str) -> str:
     """The form host names are compared in: lower case, no trailing dot, IDNA (punycode)."""
     name = name.strip().lower().rstrip(".")
@@ -160,13 +162,13 @@ class HostList(BaseModel):
         return self.everything or name in self.names or name.endswith(self.suffixes)
 
     def matches_address(self, address: IPAddress) -> bool:
+        if self.everything or not self.networks:
+            return self.everything
         candidates = [address]
         inner = embedded_ipv4(address)
         if inner is not None:
             candidates.append(inner)
-        return self.everything or any(
-            a in n for a in candidates for n in self.networks if a.version == n.version
-        )
+        return any(a in n for a in candidates for n in self.networks if a.version == n.version)
 
 
 class HostPolicy(BaseModel):
