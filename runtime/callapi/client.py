@@ -131,8 +131,8 @@ class HttpApiClient:
         try:
             async with asyncio.timeout(timeout):
                 response = await self._exchange(request)
-        except _Refused as refused:
-            response, reason = ApiResponse(status=refused.status), refused.reason
+        except _CallFailed as failed:
+            response, reason = ApiResponse(status=failed.status), failed.reason
         except TimeoutError:
             response, reason = ApiResponse(status="TIMEOUT"), f"no complete answer within {timeout:g} s"
         except (aiohttp.ClientError, OSError, ValueError) as exc:
@@ -140,7 +140,7 @@ class HttpApiClient:
         else:
             if response.ok:
                 return response
-            reason = "HTTP error" if isinstance(response.status, int) else "limit"
+            reason = "the server answered with an error status"
         level = logging.INFO if isinstance(response.status, int) else logging.WARNING
         logger.log(
             level,
@@ -158,29 +158,30 @@ class HttpApiClient:
         for _ in range(self._max_redirects + 1):
             refusal = self._policy.check_url(hop.url)
             if refusal is not None:
-                raise _Refused(refusal.status, refusal.reason)
+                raise _CallFailed(refusal.status, refusal.reason)
             async with session.request(
                 hop.method, hop.url, headers=hop.headers, data=hop.body, allow_redirects=False
             ) as response:
                 try:
                     following = next_hop(hop, response.status, response.headers.get("Location"))
                 except ValueError as exc:
-                    raise _Refused("EINVALIDURL", f"redirect to an invalid location: {exc}") from exc
+                    raise _CallFailed("EINVALIDURL", f"redirect to an invalid location: {exc}") from exc
                 if following is None:
                     return await self._read(response)
             hop = following
-        raise _Refused("ETOOMANYREDIRECTS", f"more than {self._max_redirects} redirects")
+        raise _CallFailed("ETOOMANYREDIRECTS", f"more than {self._max_redirects} redirects")
 
     async def _read(self, response: aiohttp.ClientResponse) -> ApiResponse:
         limit = self._limits.maxResponseBytes
+        too_large = _CallFailed("ETOOLARGE", f"the body is over {limit} bytes (callApi.maxResponseBytes)")
         if response.content_length is not None and response.content_length > limit:
-            return ApiResponse(status="ETOOLARGE")
+            raise too_large
         data = bytearray()
         # Counted after decompression, so that a small gzip bomb is cut off too.
         while chunk := await response.content.readany():
             data += chunk
             if len(data) > limit:
-                return ApiResponse(status="ETOOLARGE")
+                raise too_large
         headers = {}
         for name, value in response.headers.items():
             key = name.lower()
@@ -189,8 +190,8 @@ class HttpApiClient:
         return ApiResponse(status=response.status, body=body, headers=headers)
 
 
-class _Refused(Exception):
-    """A request that is not sent (or not followed further), with its status and the reason."""
+class _CallFailed(Exception):
+    """A call that ends without an HTTP answer for the flow: its status and the reason for the log."""
 
     def __init__(self, status: str, reason: str) -> None:
         super().__init__(reason)
@@ -199,20 +200,22 @@ class _Refused(Exception):
 
 
 def _prepare(request: ApiRequest) -> Hop:
-    """The first hop of a request; raises :class:`_Refused` when it cannot be sent as written."""
+    """The first hop of a request; raises :class:`_CallFailed` when it cannot be sent as written."""
     method = request.method.strip().upper()
     if method not in METHODS:
-        raise _Refused(
+        raise _CallFailed(
             "EINVALIDREQUEST", f"method {request.method!r} is not one of {', '.join(sorted(METHODS))}"
         )
     try:
         url = URL(request.url.strip())
     except (ValueError, TypeError) as exc:
-        raise _Refused("EINVALIDURL", str(exc)) from exc
+        raise _CallFailed("EINVALIDURL", str(exc)) from exc
     headers: CIMultiDict[str] = CIMultiDict()
     for name, value in request.headers.items():
         if not _TOKEN.match(name) or any(c in value for c in "\r\n\0") or not _encodable(value):
-            raise _Refused("EINVALIDREQUEST", f"header {name!r} has a bad name or a line break in its value")
+            raise _CallFailed(
+                "EINVALIDREQUEST", f"header {name!r} has a bad name or a line break in its value"
+            )
         if name.lower() not in _FRAMING:
             headers[name] = value
     # A lone surrogate (possible in a JSON string) has no UTF-8 form: it is sent as "?".

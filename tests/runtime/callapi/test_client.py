@@ -372,3 +372,34 @@ async def test_for_bot_shares_pools_but_not_limits(server: LocalServer, client: 
     assert (await strict.send(get(url))).status == "ETOOLARGE"
     assert (await closed.send(get(url))).status == "EBLOCKED"
     assert len(server.seen) == 2
+
+
+async def _raw_server(reply: bytes) -> tuple[asyncio.Server, int]:
+    """A TCP server that answers every connection with ``reply`` (maybe not HTTP) and closes it."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        writer.write(reply)
+        await writer.drain()
+        writer.close()
+
+    raw = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return raw, raw.sockets[0].getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [
+        (b"", "ECONNRESET"),  # closed without a word
+        (b"this is not HTTP\r\n\r\n", "ENETWORK"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", "ENETWORK"),  # body cut short
+    ],
+)
+async def test_broken_servers_give_a_status(client: HttpApiClient, reply: bytes, status: str) -> None:
+    raw, port = await _raw_server(reply)
+    try:
+        response = await client.send(get(f"http://127.0.0.1:{port}/"))
+    finally:
+        raw.close()
+        await raw.wait_closed()
+    assert (response.status, response.body, response.ok) == (status, None, False)
