@@ -5,7 +5,7 @@
 A local endpoint (another process, so that the server's work is not charged to the client) answers
 ``/slow`` after 100 ms and ``/fast`` at once. Measured:
 
-- the wall time of 1,000 concurrent calls to ``/slow`` from a fresh client, which opens 1,000
+- the wall time of 1,000 concurrent calls to ``/slow`` from a fresh client, which must open its
   connections (cold), then of 1,000 more on the connections it keeps (warm); target: < 1 s, i.e.
   the calls never serialize (the ideal is 0.1 s);
 - the latency of one call to ``/fast`` made after another (the per-call cost of the client).

@@ -49,8 +49,11 @@ class ConnectionPools:
     be reused for a bot that forbids that host; bots with the same policy share connections.
     """
 
-    def __init__(self, max_connections: int, resolver_factory: Callable[[], AbstractResolver]) -> None:
+    def __init__(
+        self, max_connections: int, max_per_host: int, resolver_factory: Callable[[], AbstractResolver]
+    ) -> None:
         self._max_connections = max_connections
+        self._max_per_host = max_per_host
         self._resolver_factory = resolver_factory
         # Keyed by the policy's JSON: hashing the model itself costs microseconds on every call.
         self._sessions: dict[str, aiohttp.ClientSession] = {}
@@ -73,7 +76,10 @@ class ConnectionPools:
     def _open(self, policy: HostPolicy) -> aiohttp.ClientSession:
         resolver = PolicyResolver(policy, self._resolver_factory())
         self._resolvers.append(resolver)
-        connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0, resolver=resolver)
+        # A host that hangs can hold at most max_per_host connections: calls to others still get one.
+        connector = aiohttp.TCPConnector(
+            limit=self._max_connections, limit_per_host=self._max_per_host, resolver=resolver
+        )
         return aiohttp.ClientSession(
             connector=connector,
             # Shared by every user of every bot: cookies set for one must never reach another.
@@ -107,6 +113,7 @@ class HttpApiClient:
         limits: CallApiConfig | None = None,
         *,
         max_connections: int = 1000,
+        max_connections_per_host: int = 500,
         max_redirects: int = 5,
         resolver_factory: Callable[[], AbstractResolver] = aiohttp.ThreadedResolver,
         pools: ConnectionPools | None = None,
@@ -115,7 +122,7 @@ class HttpApiClient:
         self._policy = HostPolicy.from_config(self._limits)  # HostRuleError for unreadable entries
         self._policy_key = self._policy.model_dump_json()
         self._max_redirects = max_redirects
-        self._pool = pools or ConnectionPools(max_connections, resolver_factory)
+        self._pool = pools or ConnectionPools(max_connections, max_connections_per_host, resolver_factory)
 
     def for_bot(self, limits: CallApiConfig) -> HttpApiClient:
         """A client with another bot's limits and policy, sharing this client's connection pools."""

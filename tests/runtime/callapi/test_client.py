@@ -403,3 +403,31 @@ async def test_broken_servers_give_a_status(client: HttpApiClient, reply: bytes,
         raw.close()
         await raw.wait_closed()
     assert (response.status, response.body, response.ok) == (status, None, False)
+
+
+async def test_a_hanging_host_cannot_take_every_connection(server: LocalServer) -> None:
+    other = LocalServer("127.0.0.1")
+    await other.start()
+    release = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(text="late")
+
+    http = HttpApiClient(
+        CallApiConfig(allowHosts=["127.0.0.1"]), max_connections=4, max_connections_per_host=2
+    )
+    try:
+        hanging = [asyncio.create_task(http.send(get(server.on("/hang", hang), timeout=5))) for _ in range(2)]
+        while len(server.seen) < 2:
+            await asyncio.sleep(0.01)
+        # A third call to the hanging host waits for one of its two connections, and times out...
+        assert (await http.send(get(server.url("/hang"), timeout=0.2))).status == "TIMEOUT"
+        assert len(server.seen) == 2
+        # ...while another host still gets a connection at once.
+        assert (await http.send(get(other.on("/ok", lambda r: _text("ok"))))).body == "ok"
+        release.set()
+        assert [(await t).body for t in hanging] == ["late", "late"]
+    finally:
+        await http.close()
+        await other.stop()
