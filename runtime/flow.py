@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import field_validator
 
 
 class _V12Model(BaseModel):
@@ -182,10 +183,21 @@ class DialogConfig(_V12Model):
 class CallApiConfig(_V12Model):
     """flowbot extension ``callApi`` of bot.config.json: limits of the Call API for this bot."""
 
-    timeout: float = 10.0  # seconds; a node's own ``timeout`` arg overrides it
-    maxResponseBytes: int = 1_000_000
+    # Seconds; a node's own ``timeout`` arg overrides it. Never 0: a call always has a limit.
+    timeout: float = Field(default=10.0, gt=0, allow_inf_nan=False)
+    maxResponseBytes: int = Field(default=1_000_000, gt=0)
     allowHosts: list[str] = Field(default_factory=list)  # host names or CIDRs reachable even if private
     denyHosts: list[str] = Field(default_factory=list)
+
+    @field_validator("allowHosts", "denyHosts")
+    @classmethod
+    def _readable_hosts(cls, entries: list[str]) -> list[str]:
+        # Imported here because the Call API package imports this module; a bad entry is
+        # reported when the bot is loaded, not at its first call.
+        from flowbot.runtime.callapi.policy import HostList
+
+        HostList.parse(entries)  # HostRuleError is a ValueError: pydantic reports it with its field
+        return entries
 
 
 class BotConfig(_V12Model):

@@ -29,14 +29,19 @@ class ApiResponse(BaseModel):
 
     ``status`` is the HTTP status, or a string naming a network failure: ``ECONNREFUSED``,
     ``ENOTFOUND``, ``TIMEOUT``, ``EBLOCKED`` (refused by the host policy), ``ETOOLARGE`` (response
-    over the size limit), ``ENETWORK`` (any other transport error). ``body`` is the JSON-decoded
-    body, or the text when it is not JSON, or None when there was no response.
+    over the size limit), ``ENETWORK`` (any other transport error). The HTTP client also reports
+    ``ECONNRESET`` and other operating-system error names (as Node does), ``ESSL`` (TLS or
+    certificate failure), ``EINVALIDURL``, ``EINVALIDREQUEST`` (a method or header that cannot be
+    sent) and ``ETOOMANYREDIRECTS``. ``body`` is the JSON-decoded body, or the text when it is
+    not JSON, or None when there was no response. ``headers`` (lower-case names) are for
+    callers that want them; they are not stored in memory, as in Botpress.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     status: int | str
     body: Any = None
+    headers: dict[str, str] = Field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
