@@ -1,0 +1,548 @@
+"""The intermediate representation: a bot as pydantic models, each carrying its source span.
+
+The transformer (:mod:`flowbot.compiler.transform`) builds these from the Lark tree; the checks
+read them; the emitters turn them into Botpress v12 files. One class per construct, named after
+the grammar rule that builds it (``say_text`` → :class:`SayText`), with a ``kind`` discriminator.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from typing import Literal
+from typing import Union
+
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+
+from flowbot.compiler.diagnostics import Span
+
+
+class IrModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Name(IrModel):
+    value: str
+    span: Span
+
+
+class Text(IrModel):
+    """A string of the source: ``value`` is decoded, ``raw`` is the token as written (with quotes)
+    so that positions inside it can be found again (template errors)."""
+
+    value: str
+    raw: str
+    span: Span
+
+
+class FreeText(IrModel):
+    """A line of free text (utterance, QnA question or answer, entity value)."""
+
+    value: str
+    span: Span
+
+
+# ------------------------------------------------------------------ values
+
+
+class StringValue(IrModel):
+    kind: Literal["string"] = "string"
+    text: Text
+
+    @property
+    def span(self) -> Span:
+        return self.text.span
+
+
+class TemplateValue(IrModel):
+    """An unquoted ``{{ expression }}``: stored as the template string (the runtime keeps its
+    native value)."""
+
+    kind: Literal["template"] = "template"
+    source: str
+    span: Span
+
+
+class NumberValue(IrModel):
+    kind: Literal["number"] = "number"
+    value: int | float
+    span: Span
+
+
+class BoolValue(IrModel):
+    kind: Literal["bool"] = "bool"
+    value: bool
+    span: Span
+
+
+class NullValue(IrModel):
+    kind: Literal["null"] = "null"
+    span: Span
+
+
+class ListValue(IrModel):
+    kind: Literal["list"] = "list"
+    items: list[Value]
+    span: Span
+
+
+class Pair(IrModel):
+    key: Text
+    value: Value
+
+
+class ObjectValue(IrModel):
+    kind: Literal["object"] = "object"
+    pairs: list[Pair]
+    span: Span
+
+
+Value = Annotated[
+    Union[StringValue, TemplateValue, NumberValue, BoolValue, NullValue, ListValue, ObjectValue],
+    Field(discriminator="kind"),
+]
+
+
+# ------------------------------------------------------------------ memory paths and conditions
+
+
+class PathKey(IrModel):
+    key: str | int
+    span: Span
+
+
+class Path(IrModel):
+    """``scope.key.key[0]``: a memory path. ``scope`` is checked against the known scopes."""
+
+    scope: Name
+    keys: list[PathKey]
+    span: Span
+
+
+class PathOperand(IrModel):
+    kind: Literal["path"] = "path"
+    path: Path
+
+
+class LiteralOperand(IrModel):
+    kind: Literal["literal"] = "literal"
+    value: str | int | float | bool | None
+    span: Span
+
+
+class NumberCall(IrModel):
+    kind: Literal["number_call"] = "number_call"
+    operand: Operand
+    span: Span
+
+
+Operand = Annotated[Union[PathOperand, LiteralOperand, NumberCall], Field(discriminator="kind")]
+
+
+class IntentCond(IrModel):
+    kind: Literal["intent"] = "intent"
+    name: Name
+
+
+class SlotCond(IrModel):
+    kind: Literal["slot"] = "slot"
+    name: Name
+
+
+class Compare(IrModel):
+    kind: Literal["compare"] = "compare"
+    left: Operand
+    op: str
+    right: Operand
+
+
+class IsSet(IrModel):
+    kind: Literal["is_set"] = "is_set"
+    operand: Operand
+    negated: bool
+
+
+class Contains(IrModel):
+    kind: Literal["contains"] = "contains"
+    left: Operand
+    right: Operand
+
+
+class Truthy(IrModel):
+    kind: Literal["truthy"] = "truthy"
+    operand: Operand
+
+
+class Not(IrModel):
+    kind: Literal["not"] = "not"
+    operand: Condition
+
+
+class And(IrModel):
+    kind: Literal["and"] = "and"
+    items: list[Condition]
+
+
+class Or(IrModel):
+    kind: Literal["or"] = "or"
+    items: list[Condition]
+
+
+Condition = Annotated[
+    Union[IntentCond, SlotCond, Compare, IsSet, Contains, Truthy, Not, And, Or],
+    Field(discriminator="kind"),
+]
+
+
+# ------------------------------------------------------------------ transitions
+
+
+class Target(IrModel):
+    """Where a transition goes: a node of this flow, another flow (at a node), back to the caller
+    (``return`` / ``return again``, optionally at a node of the caller), or the end."""
+
+    kind: Literal["node", "flow", "return", "return_again", "end"]
+    flow: Name | None = None
+    node: Name | None = None
+    span: Span
+
+
+class Transition(IrModel):
+    """``when <condition> -> target`` / ``else -> target`` / ``-> target``."""
+
+    kind: Literal["when", "else", "goto"]
+    condition: Condition | None = None
+    target: Target
+    span: Span
+
+    @property
+    def unconditional(self) -> bool:
+        return self.condition is None
+
+
+# ------------------------------------------------------------------ steps
+
+
+class Option(IrModel):
+    """A choice: ``option <value> "Title"`` (quick reply) or, in ``ask``, with synonyms and a target."""
+
+    value: str
+    value_span: Span
+    title: Text
+    synonyms: list[Text] = Field(default_factory=list)
+    target: Target | None = None
+    span: Span
+
+
+class Message(IrModel):
+    """Text to say, with its variations and display flags."""
+
+    texts: list[Text]
+    markdown: bool = False
+    typing: bool = False
+    span: Span
+
+
+class SayText(IrModel):
+    kind: Literal["say_text"] = "say_text"
+    message: Message
+    options: list[Option] = Field(default_factory=list)
+    span: Span
+
+
+class SayImage(IrModel):
+    kind: Literal["say_image"] = "say_image"
+    url: Text
+    title: Text | None = None
+    typing: bool = False
+    span: Span
+
+
+class Button(IrModel):
+    action: Literal["say", "url", "postback"]
+    title: Text
+    value: Text
+    span: Span
+
+
+class Card(IrModel):
+    title: Text
+    subtitle: Text | None = None
+    image: Text | None = None
+    buttons: list[Button] = Field(default_factory=list)
+    typing: bool = False
+    span: Span
+
+
+class SayCard(IrModel):
+    kind: Literal["say_card"] = "say_card"
+    card: Card
+    span: Span
+
+
+class SayCarousel(IrModel):
+    kind: Literal["say_carousel"] = "say_carousel"
+    cards: list[Card]
+    typing: bool = False
+    span: Span
+
+
+class Listen(IrModel):
+    kind: Literal["listen"] = "listen"
+    span: Span
+
+
+class SetStep(IrModel):
+    kind: Literal["set"] = "set"
+    path: Path
+    value: Value
+    span: Span
+
+
+class UnsetStep(IrModel):
+    kind: Literal["unset"] = "unset"
+    path: Path
+    span: Span
+
+
+class Arg(IrModel):
+    name: Name
+    value: Value
+
+
+class RunStep(IrModel):
+    kind: Literal["run"] = "run"
+    action: Name
+    args: list[Arg] = Field(default_factory=list)
+    span: Span
+
+
+class ContextStep(IrModel):
+    kind: Literal["context"] = "context"
+    op: Literal["add", "remove", "reset"]
+    names: list[Name] = Field(default_factory=list)
+    ttl: int | None = None
+    span: Span
+
+
+class CallStep(IrModel):
+    """``call METHOD "url"`` with its block: the Call API, inline in the node."""
+
+    kind: Literal["call"] = "call"
+    method: Name
+    url: Text
+    headers: ObjectValue | None = None
+    body: Value | None = None
+    timeout: float | None = None
+    save: Path | None = None
+    on_success: Target | None = None
+    on_failure: Target | None = None
+    span: Span
+
+
+class AskStep(IrModel):
+    """``ask "question"`` with options: the choice skill (retries, invalid answer, failure)."""
+
+    kind: Literal["ask"] = "ask"
+    message: Message
+    options: list[Option]
+    retries: int | None = None
+    invalid: Message | None = None
+    repeat: bool = False
+    on_failure: Target | None = None
+    span: Span
+
+
+class FillStep(IrModel):
+    """``fill <slot>``: the slot-filling skill."""
+
+    kind: Literal["fill"] = "fill"
+    intent: Name | None = None
+    slot: Name
+    ask: Message | None = None
+    retry: Message | None = None
+    retries: int | None = None
+    expire_after: int | None = None
+    validate_action: Name | None = None
+    on_filled: Target | None = None
+    on_already_filled: Target | None = None
+    on_not_found: Target | None = None
+    span: Span
+
+
+Step = Annotated[
+    Union[
+        SayText,
+        SayImage,
+        SayCard,
+        SayCarousel,
+        Listen,
+        SetStep,
+        UnsetStep,
+        RunStep,
+        ContextStep,
+        CallStep,
+        AskStep,
+        FillStep,
+    ],
+    Field(discriminator="kind"),
+]
+
+NodeItem = Annotated[
+    Union[
+        SayText,
+        SayImage,
+        SayCard,
+        SayCarousel,
+        Listen,
+        SetStep,
+        UnsetStep,
+        RunStep,
+        ContextStep,
+        CallStep,
+        AskStep,
+        FillStep,
+        Transition,
+    ],
+    Field(discriminator="kind"),
+]
+
+SKILL_KINDS = ("ask", "fill")
+SAY_KINDS = ("say_text", "say_image", "say_card", "say_carousel")
+
+
+# ------------------------------------------------------------------ declarations
+
+
+class NodeDecl(IrModel):
+    """A node: its steps and transitions, in source order (checks verify the order)."""
+
+    name: Name
+    body: list[NodeItem]
+    span: Span
+
+    @property
+    def steps(self) -> list[Step]:
+        return [item for item in self.body if not isinstance(item, Transition)]
+
+    @property
+    def transitions(self) -> list[Transition]:
+        return [item for item in self.body if isinstance(item, Transition)]
+
+
+class FlowDecl(IrModel):
+    name: Name
+    start: Name | None = None
+    description: Text | None = None
+    catch_all: list[Transition] = Field(default_factory=list)
+    nodes: list[NodeDecl] = Field(default_factory=list)
+    span: Span
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name.value}.flow.json"
+
+
+class SlotDecl(IrModel):
+    name: Name
+    entities: list[Name]
+    span: Span
+
+
+class IntentDecl(IrModel):
+    name: Name
+    utterances: list[FreeText] = Field(default_factory=list)
+    slots: list[SlotDecl] = Field(default_factory=list)
+    contexts: list[Name] = Field(default_factory=list)
+    span: Span
+
+
+class Occurrence(IrModel):
+    value: str
+    synonyms: list[str] = Field(default_factory=list)
+    span: Span
+
+
+class EntityDecl(IrModel):
+    name: Name
+    type: Literal["list", "pattern"]
+    occurrences: list[Occurrence] = Field(default_factory=list)
+    fuzzy: float | None = None
+    pattern: Text | None = None
+    examples: list[Text] = Field(default_factory=list)
+    match_case: bool = False
+    sensitive: bool = False
+    span: Span
+
+
+class QnaDecl(IrModel):
+    name: Name
+    questions: list[FreeText] = Field(default_factory=list)
+    answers: list[FreeText] = Field(default_factory=list)
+    contexts: list[Name] = Field(default_factory=list)
+    redirect: Target | None = None
+    enabled: bool = True
+    span: Span
+
+
+class Duration(IrModel):
+    text: str
+    seconds: float
+    span: Span
+
+
+class BotDecl(IrModel):
+    id: Name
+    title: Text
+    languages: list[Name] = Field(default_factory=list)
+    description: Text | None = None
+    version: Text | None = None
+    timeout: Duration | None = None
+    session_timeout: Duration | None = None
+    api_timeout: Duration | None = None
+    api_allow: list[Text] = Field(default_factory=list)
+    api_deny: list[Text] = Field(default_factory=list)
+    api_max_response: int | None = None
+    span: Span
+
+
+class FileIr(IrModel):
+    """Everything one ``.flow`` file declares."""
+
+    file: str
+    bots: list[BotDecl] = Field(default_factory=list)
+    flows: list[FlowDecl] = Field(default_factory=list)
+    intents: list[IntentDecl] = Field(default_factory=list)
+    entities: list[EntityDecl] = Field(default_factory=list)
+    qnas: list[QnaDecl] = Field(default_factory=list)
+
+
+class CodeFile(IrModel):
+    """A Python file of the bot folder: ``actions/<name>.py`` or ``hooks/<hook>/<file>.py``."""
+
+    path: str  # relative to the bot folder, posix
+    name: str  # action name (``lookup_order``, ``orders/refund``) or hook folder name
+    text: str
+
+
+class Program(IrModel):
+    """The whole bot: every file's declarations, merged, plus its Python actions and hooks."""
+
+    files: list[str] = Field(default_factory=list)
+    bots: list[BotDecl] = Field(default_factory=list)
+    flows: list[FlowDecl] = Field(default_factory=list)
+    intents: list[IntentDecl] = Field(default_factory=list)
+    entities: list[EntityDecl] = Field(default_factory=list)
+    qnas: list[QnaDecl] = Field(default_factory=list)
+    actions: list[CodeFile] = Field(default_factory=list)
+    hooks: list[CodeFile] = Field(default_factory=list)
+
+    @property
+    def bot(self) -> BotDecl | None:
+        return self.bots[0] if self.bots else None
+
+
+for _model in list(globals().values()):
+    if isinstance(_model, type) and issubclass(_model, BaseModel) and _model is not BaseModel:
+        _model.model_rebuild()

@@ -1,0 +1,109 @@
+"""The transformer's base: positions, leaves (names, strings, numbers) and block settings.
+
+Never raises (Lark would wrap the exception in ``VisitError``): problems seen while building
+(an invalid escape, a duplicate setting, a fractional retry count) are appended to
+``self.diagnostics`` and the IR is built anyway.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import NamedTuple
+
+from lark import Token
+from lark import Transformer
+from lark.tree import Meta
+
+from flowbot.compiler import ir
+from flowbot.compiler.diagnostics import Diagnostic
+from flowbot.compiler.diagnostics import Note
+from flowbot.compiler.diagnostics import Span
+from flowbot.compiler.messages import diag
+from flowbot.compiler.strings import decode
+from flowbot.compiler.strings import span_at
+
+
+class Setting(NamedTuple):
+    """One line of a block (``retries 2``): gathered by the block's rule."""
+
+    key: str
+    value: Any
+    span: Span
+
+
+class BuilderBase(Transformer[Token, Any]):
+    """Helpers shared by the rule methods; ``file`` is the path of the file being built."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__(visit_tokens=False)
+        self.file = file
+        self.diagnostics: list[Diagnostic] = []
+
+    # ------------------------------------------------------------ positions and leaves
+
+    def _span(self, meta: Meta) -> Span:
+        return Span(
+            file=self.file, line=meta.line, column=meta.column, end_line=meta.end_line, end_column=meta.end_column
+        )
+
+    def _tok_span(self, token: Token) -> Span:
+        return Span(
+            file=self.file,
+            line=token.line or 1,
+            column=token.column or 1,
+            end_line=token.end_line or token.line or 1,
+            end_column=token.end_column or (token.column or 1) + len(token),
+        )
+
+    def _name(self, token: Token) -> ir.Name:
+        return ir.Name(value=str(token), span=self._tok_span(token))
+
+    def _text(self, token: Token) -> ir.Text:
+        raw = str(token)
+        span = self._tok_span(token)
+        value, bad = decode(raw)
+        if bad is not None:
+            self.diagnostics.append(diag("E006", span_at(raw, span, bad.offset, len(bad.escape)), escape=bad.escape))
+        return ir.Text(value=value, raw=raw, span=span)
+
+    def _number(self, token: Token) -> int | float:
+        text = str(token)
+        if "." in text or "e" in text or "E" in text:
+            number = float(text)
+            return int(number) if number.is_integer() and abs(number) < 2**53 else number
+        return int(text)
+
+    def _count(self, token: Token, what: str, low: int = 0, high: int | None = None) -> int:
+        """A whole number in [low, high]; reports E115 and returns a clamped value otherwise."""
+        number = self._number(token)
+        ok = isinstance(number, int) and number >= low and (high is None or number <= high)
+        if not ok:
+            expected = f"a whole number from {low} to {high}" if high is not None else f"a whole number, at least {low}"
+            self.diagnostics.append(diag("E115", self._tok_span(token), what=what, value=str(token), expected=expected))
+            number = max(low, int(number)) if high is None else min(max(low, int(number)), high)
+        return int(number)
+
+    def _gather(self, items: list[Any], what: str) -> dict[str, Setting]:
+        """Block settings by key; a second occurrence of a key is reported (E103)."""
+        found: dict[str, Setting] = {}
+        for item in items:
+            if not isinstance(item, Setting):
+                continue
+            if item.key in found:
+                first = found[item.key]
+                self.diagnostics.append(
+                    diag(
+                        "E103",
+                        item.span,
+                        kind=f"`{item.key}` setting in {what}",
+                        name=item.key,
+                        notes=[Note(message="first set here", span=first.span)],
+                    )
+                )
+                continue
+            found[item.key] = item
+        return found
+
+    @staticmethod
+    def _value_of(found: dict[str, Setting], key: str, default: Any = None) -> Any:
+        return found[key].value if key in found else default
