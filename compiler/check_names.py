@@ -156,6 +156,8 @@ def _check_step(step: ir.Step, symbols: Symbols) -> Iterator[Diagnostic]:
             yield diag("E120", step.save.span)
     elif isinstance(step, ir.AskStep):
         yield from _duplicate_options(step.options)
+        if step.save is not None:
+            yield from _check_write_path(step.save, symbols)
     elif isinstance(step, ir.FillStep):
         yield from _check_fill(step, symbols)
     elif isinstance(step, ir.ContextStep):

@@ -350,6 +350,7 @@ class AskStep(IrModel):
     retries: int | None = None
     invalid: Message | None = None
     repeat: bool = False
+    save: Path | None = None
     on_failure: Target | None = None
     span: Span
 

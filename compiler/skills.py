@@ -74,6 +74,15 @@ def choice_skill(step: ir.AskStep, where: tuple[str, str], targets: dict[str, st
         "config": {"nbMaxRetries": retries, "repeatChoicesOnInvalid": step.repeat, "variableName": ""},
     }
     ask = f"say #!{content_id} {compact({'skill': 'choice'})}"
+    parse = [f"basic-skills/choice_parse_answer {compact(data)}"]
+    if step.save is not None:
+        # flowbot extension: keep the chosen value in memory (`ask ... -> session.size`).
+        save = {
+            "type": step.save.scope.value,
+            "name": ".".join(str(k.key) for k in step.save.keys),
+            "value": f"{{{{ temp['skill-choice-ret-{rid}'] }}}}",
+        }
+        parse.append(f"builtin/setVariable {compact(save)}")
     sorry = ([f"say #!{invalid_id} {{}}"] if invalid_id else []) + ([ask] if step.repeat else [])
     nodes = [
         _skill_node(ids, suffix, "entry", [
@@ -85,7 +94,7 @@ def choice_skill(step: ir.AskStep, where: tuple[str, str], targets: dict[str, st
         _skill_node(ids, suffix, "parse", [], [
             _go(f"temp['skill-choice-valid-{rid}'] === true", "#"),
             _go("true", "invalid"),
-        ], source, on_receive=[f"basic-skills/choice_parse_answer {compact(data)}"],
+        ], source, on_receive=parse,
             triggers=[{"conditions": [{"id": "always"}]}]),
         _skill_node(ids, suffix, "invalid", [f"basic-skills/choice_invalid_answer {compact({'randomId': rid})}"], [
             _go(f"Number(temp['skill-choice-invalid-count-{rid}']) > Number({retries})", "#"),

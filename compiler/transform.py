@@ -194,7 +194,7 @@ class IrBuilder(FlowRules):
     def qna_decl(self, meta: Meta, children: list[Any]) -> ir.QnaDecl:
         name, *items = children
         settings = [i for i in items if isinstance(i, Setting)]
-        found = self._gather([s for s in settings if s.key != "contexts"], f"QnA `{name}`")
+        found = self._gather([s for s in settings if s.key in ("redirect", "disabled")], f"QnA `{name}`")
         return ir.QnaDecl(
             name=self._name(name),
             questions=[i.value for i in settings if i.key == "question"],

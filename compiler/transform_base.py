@@ -95,7 +95,7 @@ class BuilderBase(Transformer[Token, Any]):
                     diag(
                         "E103",
                         item.span,
-                        kind=f"`{item.key}` setting in {what}",
+                        kind=f"setting in {what}:",
                         name=item.key,
                         notes=[Note(message="first set here", span=first.span)],
                     )

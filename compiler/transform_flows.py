@@ -252,6 +252,7 @@ class FlowRules(BuilderBase):
             retries=self._value_of(found, "retries"),
             invalid=self._value_of(found, "invalid"),
             repeat=self._value_of(found, "repeat", False),
+            save=self._value_of(found, "save"),
             on_failure=self._value_of(found, "on_failure"),
             span=self._span(meta),
         )
@@ -273,6 +274,9 @@ class FlowRules(BuilderBase):
 
     def ask_repeat(self, meta: Meta, children: list[Any]) -> Setting:
         return Setting("repeat", True, self._span(meta))
+
+    def ask_save(self, meta: Meta, children: list[Any]) -> Setting:
+        return Setting("save", children[0], self._span(meta))
 
     def fill(self, meta: Meta, children: list[Any]) -> ir.FillStep:
         first, second, *items = children
