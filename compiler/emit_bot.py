@@ -20,6 +20,7 @@ from flowbot.compiler.symbols import Symbols
 from flowbot.runtime.flow import BotConfig
 from flowbot.runtime.flow import EntityDefinition
 from flowbot.runtime.flow import EntityOccurrence
+from flowbot.runtime.flow import FlowUi
 from flowbot.runtime.flow import IntentDefinition
 from flowbot.runtime.flow import IntentSlot
 from flowbot.runtime.flow import QnaData
@@ -48,7 +49,7 @@ def emit_bot(program: ir.Program, symbols: Symbols) -> BotFolder:
     for name, flow in flows.flows.items():
         ui = skill_layout(flow) if name in flows.skills else layout(flow)
         files[f"flows/{name}"] = flow.model_dump(mode="json", exclude_unset=True)
-        files[f"flows/{name[: -len('.flow.json')]}.ui.json"] = _integral(ui.model_dump(mode="json", exclude_none=True))
+        files[f"flows/{name[: -len('.flow.json')]}.ui.json"] = _ui_json(ui)
     for content_type, elements in content.elements.items():
         files[f"content-elements/{content_type}.json"] = [e.model_dump(mode="json", exclude_none=True) for e in elements]
     for intent in symbols.intents.values():
@@ -67,14 +68,15 @@ def emit_bot(program: ir.Program, symbols: Symbols) -> BotFolder:
     return BotFolder(files=dict(sorted(files.items())), code=[*program.actions, *program.hooks])
 
 
-def _integral(data: Any) -> Any:
-    """Whole floats as integers (positions are written ``100``, not ``100.0``)."""
-    if isinstance(data, float) and data.is_integer():
-        return int(data)
-    if isinstance(data, list):
-        return [_integral(item) for item in data]
-    if isinstance(data, dict):
-        return {key: _integral(value) for key, value in data.items()}
+def _integral(number: float) -> int | float:
+    return int(number) if float(number).is_integer() else number
+
+
+def _ui_json(ui: FlowUi) -> dict[str, Any]:
+    """The layout, with whole positions written as integers (``100``, not ``100.0``)."""
+    data = ui.model_dump(mode="json", exclude_none=True, exclude_unset=True)
+    for node in data["nodes"]:
+        node["position"] = {axis: _integral(value) for axis, value in node["position"].items()}
     return data
 
 

@@ -7,23 +7,24 @@ with a counter, in source order, so the result stays deterministic.
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import string
 
-HEX = "0123456789abcdef"
-DIGITS = "0123456789"
-LOWER_ALNUM = string.ascii_lowercase + string.digits
-ALNUM = string.ascii_letters + string.digits
+HEX = "hex"  # 0-9a-f
+DIGITS = "digits"  # 0-9
+LOWER_ALNUM = "base32"  # a-z2-7: within [a-z0-9], as a Botpress randomId
+URL_SAFE = "base64"  # A-Za-z0-9_- like the ids the Botpress studio generates
 
 
 def _encode(parts: tuple[str, ...], length: int, alphabet: str) -> str:
-    number = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest(), "big")
-    base = len(alphabet)
-    chars = []
-    for _ in range(length):
-        number, digit = divmod(number, base)
-        chars.append(alphabet[digit])
-    return "".join(chars)
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    if alphabet == HEX:
+        return digest.hex()[:length]
+    if alphabet == DIGITS:
+        return str(int.from_bytes(digest[:8], "big") % 10**length).zfill(length)
+    if alphabet == LOWER_ALNUM:
+        return base64.b32encode(digest).decode("ascii").lower()[:length]
+    return base64.urlsafe_b64encode(digest).decode("ascii")[:length]
 
 
 class IdRegistry:
@@ -47,7 +48,7 @@ class IdRegistry:
 
     def element_id(self, content_type: str, *where: str) -> str:
         """``<contentType>-<6 characters>``, from where the element is used."""
-        return self.make(("element", content_type, *where), 6, ALNUM, prefix=f"{content_type}-")
+        return self.make(("element", content_type, *where), 6, URL_SAFE, prefix=f"{content_type}-")
 
     def random_id(self, kind: str, flow: str, node: str) -> str:
         """The 10-character ``randomId`` of a Call API or choice skill (``[a-z0-9]``)."""

@@ -7,10 +7,13 @@ back as diagnostics (sorted, every one at once), and a bug in flowbot comes back
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
@@ -117,11 +120,30 @@ def _internal(exc: BaseException) -> Diagnostic:
     return diag(INTERNAL_ERROR, None, detail=f"{type(exc).__name__}: {exc}{origin}")
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while compiling.
+
+    Compiling allocates hundreds of thousands of small acyclic objects (tokens, trees, models);
+    the collector's full passes over them made compile time grow quadratically (a 10,000-node
+    bot spent 3/4 of its time in the collector). Nothing the compiler builds is cyclic, so
+    reference counting frees it all; the collector is re-enabled afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def analyze(source_dir: Path | str) -> Analysis:
     """Read and check a source bot; diagnostics are located (display paths, source lines) and sorted."""
     root = Path(source_dir)
     try:
-        analysis = _analyze(root)
+        with _gc_paused():
+            analysis = _analyze(root)
     except Exception as exc:  # noqa: BLE001 - a bug must become a diagnostic, never a traceback
         return Analysis(diagnostics=locate([_internal(exc)], str(root), {}))
     located = locate(analysis.diagnostics, str(root), analysis.sources.texts)
@@ -147,7 +169,9 @@ def build(source_dir: Path | str, out_dir: Path | str) -> BuildResult:
     if not analysis.ok:
         return BuildResult(ok=False, diagnostics=analysis.diagnostics)
     try:
-        write_folder(compile_folder(analysis), out, finish=_train_nlu)
+        with _gc_paused():
+            folder = compile_folder(analysis)
+        write_folder(folder, out, finish=_train_nlu)
     except OutputError as exc:
         failure = diag("E121", None, path=str(out), reason=str(exc))
         return BuildResult(ok=False, diagnostics=[*analysis.diagnostics, failure.model_copy(update={"path": str(out)})])

@@ -7,9 +7,12 @@ variable that is not a memory scope (``{{ tmp.x }}``) is reported as an unknown 
 from __future__ import annotations
 
 import re
+from typing import Iterable
+from typing import Iterator
 
 import jinja2
 import jinja2.meta
+from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from flowbot.compiler.diagnostics import Diagnostic
@@ -24,6 +27,7 @@ from flowbot.compiler.strings import span_at
 TEMPLATE_SCOPES = ("bot", "user", "session", "temp", "event")
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _OPEN = re.compile(r"\{\{|\{%|\{#")
+_EXPR = re.compile(r"\{\{.*?\}\}", re.S)
 
 
 class TemplateChecker:
@@ -32,6 +36,7 @@ class TemplateChecker:
     def __init__(self) -> None:
         self.env = SandboxedEnvironment()
         self._globals = set(self.env.globals)
+        self._cache: dict[str, tuple[str | None, frozenset[str]]] = {}
 
     def check(self, text: Text) -> list[Diagnostic]:
         if "{" not in text.value:
@@ -40,24 +45,48 @@ class TemplateChecker:
 
     def check_source(self, source: str, raw: str, span: Span) -> list[Diagnostic]:
         """Check ``source`` (the decoded string) written as ``raw`` at ``span``."""
+        if "{%" in source or "{#" in source or "{{" in _EXPR.sub("", source):
+            return self._check_whole(source, raw, span)
+        out: list[Diagnostic] = []
+        for match in _EXPR.finditer(source):
+            tag = match.group(0)
+            error, names = self._expression(tag)
+            if error is not None:
+                where = find_in_raw(raw, span, tag, source.count("\n", 0, match.start()) + 1) or span
+                out.append(diag("E109", where, detail=error))
+            else:
+                out.extend(self._unknown_names(names, raw, span))
+        return out
+
+    def _expression(self, tag: str) -> tuple[str | None, frozenset[str]]:
+        """(error message, variable names) of one ``{{ expression }}``, cached: bots repeat them."""
+        cached = self._cache.get(tag)
+        if cached is None:
+            try:
+                ast = self.env.parse(tag)
+                names = frozenset(n.name for n in ast.find_all(nodes.Name) if n.ctx == "load")
+                cached = (None, names)
+            except jinja2.TemplateSyntaxError as exc:
+                cached = (exc.message or "syntax error", frozenset())
+            self._cache[tag] = cached
+        return cached
+
+    def _check_whole(self, source: str, raw: str, span: Span) -> list[Diagnostic]:
         try:
             ast = self.env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
             return [self._syntax_error(exc, source, raw, span)]
-        names = jinja2.meta.find_undeclared_variables(ast) - self._globals
-        out = []
-        for name in sorted(names - set(TEMPLATE_SCOPES)):
-            where = _find_name(raw, span, name)
-            out.append(
-                diag(
-                    "E104",
-                    where,
-                    name=name,
-                    scopes=backticks(TEMPLATE_SCOPES),
-                    hint=did_you_mean(name, TEMPLATE_SCOPES),
-                )
+        return list(self._unknown_names(jinja2.meta.find_undeclared_variables(ast), raw, span))
+
+    def _unknown_names(self, names: Iterable[str], raw: str, span: Span) -> Iterator[Diagnostic]:
+        for name in sorted(set(names) - self._globals - set(TEMPLATE_SCOPES)):
+            yield diag(
+                "E104",
+                _find_name(raw, span, name),
+                name=name,
+                scopes=backticks(TEMPLATE_SCOPES),
+                hint=did_you_mean(name, TEMPLATE_SCOPES),
             )
-        return out
 
     def _syntax_error(self, exc: jinja2.TemplateSyntaxError, source: str, raw: str, span: Span) -> Diagnostic:
         lines = source.split("\n")

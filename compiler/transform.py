@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from lark import Token
-from lark import v_args
-from lark.tree import Meta
 
 from flowbot.compiler import ir
 from flowbot.compiler.messages import diag
+from flowbot.compiler.transform_base import Place
 from flowbot.compiler.transform_base import Setting
 from flowbot.compiler.transform_flows import FlowRules
 
@@ -23,13 +22,12 @@ _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _FUZZY_WORDS = {"strict": 1.0, "medium": 0.8, "loose": 0.65}
 
 
-@v_args(meta=True)
 class IrBuilder(FlowRules):
     """Builds the :class:`~flowbot.compiler.ir.FileIr` of one file; see the module docstring."""
 
     # ------------------------------------------------------------ file
 
-    def start(self, meta: Meta, children: list[Any]) -> ir.FileIr:
+    def start(self, meta: Place, children: list[Any]) -> ir.FileIr:
         return ir.FileIr(
             file=self.file,
             bots=[c for c in children if isinstance(c, ir.BotDecl)],
@@ -41,7 +39,7 @@ class IrBuilder(FlowRules):
 
     # ------------------------------------------------------------ bot
 
-    def bot_decl(self, meta: Meta, children: list[Any]) -> ir.BotDecl:
+    def bot_decl(self, meta: Place, children: list[Any]) -> ir.BotDecl:
         name, title, *settings = children
         found = self._gather(settings, "the bot")
         return ir.BotDecl(
@@ -59,34 +57,34 @@ class IrBuilder(FlowRules):
             span=self._span(meta),
         )
 
-    def bot_language(self, meta: Meta, children: list[Token]) -> Setting:
+    def bot_language(self, meta: Place, children: list[Token]) -> Setting:
         return Setting("language", [self._name(t) for t in children], self._span(meta))
 
-    def bot_description(self, meta: Meta, children: list[Any]) -> Setting:
+    def bot_description(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("description", children[0], self._span(meta))
 
-    def bot_version(self, meta: Meta, children: list[Any]) -> Setting:
+    def bot_version(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("version", children[0], self._span(meta))
 
-    def bot_timeout(self, meta: Meta, children: list[Any]) -> Setting:
+    def bot_timeout(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("timeout", children[0], self._span(meta))
 
-    def bot_session_timeout(self, meta: Meta, children: list[Any]) -> Setting:
+    def bot_session_timeout(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("session_timeout", children[0], self._span(meta))
 
-    def api_timeout(self, meta: Meta, children: list[Any]) -> Setting:
+    def api_timeout(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("api timeout", children[0], self._span(meta))
 
-    def api_allow(self, meta: Meta, children: list[Any]) -> Setting:
+    def api_allow(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("api allow", children, self._span(meta))
 
-    def api_deny(self, meta: Meta, children: list[Any]) -> Setting:
+    def api_deny(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("api deny", children, self._span(meta))
 
-    def api_max_response(self, meta: Meta, children: list[Token]) -> Setting:
+    def api_max_response(self, meta: Place, children: list[Token]) -> Setting:
         return Setting("api max_response", self._count(children[0], "response size limit", 1), self._span(meta))
 
-    def duration(self, meta: Meta, children: list[Token]) -> ir.Duration:
+    def duration(self, meta: Place, children: list[Token]) -> ir.Duration:
         token = children[0]
         text = str(token)
         if token.type == "DURATION":
@@ -102,7 +100,7 @@ class IrBuilder(FlowRules):
 
     # ------------------------------------------------------------ intents, entities, QnA
 
-    def intent_decl(self, meta: Meta, children: list[Any]) -> ir.IntentDecl:
+    def intent_decl(self, meta: Place, children: list[Any]) -> ir.IntentDecl:
         name, *items = children
         contexts = [c for item in items if isinstance(item, Setting) for c in item.value]
         return ir.IntentDecl(
@@ -113,7 +111,7 @@ class IrBuilder(FlowRules):
             span=self._span(meta),
         )
 
-    def utterance(self, meta: Meta, children: list[Token]) -> ir.FreeText:
+    def utterance(self, meta: Place, children: list[Token]) -> ir.FreeText:
         return self._free_text(children[0])
 
     def _free_text(self, token: Token) -> ir.FreeText:
@@ -121,14 +119,14 @@ class IrBuilder(FlowRules):
         span = self._tok_span(token)
         return ir.FreeText(value=text, span=span.model_copy(update={"end_column": span.column + len(text)}))
 
-    def intent_slot(self, meta: Meta, children: list[Token]) -> ir.SlotDecl:
+    def intent_slot(self, meta: Place, children: list[Token]) -> ir.SlotDecl:
         name, *entities = children
         return ir.SlotDecl(name=self._name(name), entities=[self._name(e) for e in entities], span=self._span(meta))
 
-    def contexts(self, meta: Meta, children: list[Token]) -> Setting:
+    def contexts(self, meta: Place, children: list[Token]) -> Setting:
         return Setting("contexts", [self._name(t) for t in children], self._span(meta))
 
-    def list_entity(self, meta: Meta, children: list[Any]) -> ir.EntityDecl:
+    def list_entity(self, meta: Place, children: list[Any]) -> ir.EntityDecl:
         name, *items = children
         found = self._gather([i for i in items if isinstance(i, Setting)], f"entity `{name}`")
         return ir.EntityDecl(
@@ -140,7 +138,7 @@ class IrBuilder(FlowRules):
             span=self._span(meta),
         )
 
-    def fuzzy(self, meta: Meta, children: list[Token]) -> Setting:
+    def fuzzy(self, meta: Place, children: list[Token]) -> Setting:
         token = children[0]
         span = self._tok_span(token)
         if token.type == "NAME":
@@ -162,22 +160,22 @@ class IrBuilder(FlowRules):
             value = 0.8
         return Setting("fuzzy", value, span)
 
-    def sensitive(self, meta: Meta, children: list[Any]) -> Setting:
+    def sensitive(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("sensitive", True, self._span(meta))
 
-    def match_case(self, meta: Meta, children: list[Any]) -> Setting:
+    def match_case(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("match_case", True, self._span(meta))
 
-    def occurrence(self, meta: Meta, children: list[Token]) -> ir.Occurrence:
+    def occurrence(self, meta: Place, children: list[Token]) -> ir.Occurrence:
         free = self._free_text(children[0])
         value, _, rest = free.value.partition(":")
         synonyms = [s.strip() for s in rest.split(",") if s.strip()]
         return ir.Occurrence(value=value.strip(), synonyms=synonyms, span=free.span)
 
-    def example(self, meta: Meta, children: list[ir.Text]) -> Setting:
+    def example(self, meta: Place, children: list[ir.Text]) -> Setting:
         return Setting("examples", children, self._span(meta))
 
-    def pattern_entity(self, meta: Meta, children: list[Any]) -> ir.EntityDecl:
+    def pattern_entity(self, meta: Place, children: list[Any]) -> ir.EntityDecl:
         name, pattern, *items = children
         settings = [i for i in items if isinstance(i, Setting)]
         found = self._gather([s for s in settings if s.key != "examples"], f"entity `{name}`")
@@ -191,7 +189,7 @@ class IrBuilder(FlowRules):
             span=self._span(meta),
         )
 
-    def qna_decl(self, meta: Meta, children: list[Any]) -> ir.QnaDecl:
+    def qna_decl(self, meta: Place, children: list[Any]) -> ir.QnaDecl:
         name, *items = children
         settings = [i for i in items if isinstance(i, Setting)]
         found = self._gather([s for s in settings if s.key in ("redirect", "disabled")], f"QnA `{name}`")
@@ -205,18 +203,19 @@ class IrBuilder(FlowRules):
             span=self._span(meta),
         )
 
-    def question(self, meta: Meta, children: list[Token]) -> Setting:
+    def question(self, meta: Place, children: list[Token]) -> Setting:
         return Setting("question", self._free_text(children[0]), self._span(meta))
 
-    def answer(self, meta: Meta, children: list[Token]) -> Setting:
+    def answer(self, meta: Place, children: list[Token]) -> Setting:
         return Setting("answer", self._free_text(children[0]), self._span(meta))
 
-    def qna_redirect(self, meta: Meta, children: list[Any]) -> Setting:
-        flow, node = children
+    def qna_redirect(self, meta: Place, children: list[Any]) -> Setting:
+        flow, *rest = children
+        node = rest[0] if rest else None
         target = ir.Target(
             kind="flow", flow=flow, node=self._name(node) if node is not None else None, span=self._span(meta)
         )
         return Setting("redirect", target, self._span(meta))
 
-    def qna_disabled(self, meta: Meta, children: list[Any]) -> Setting:
+    def qna_disabled(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("disabled", True, self._span(meta))

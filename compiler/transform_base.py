@@ -11,8 +11,7 @@ from typing import Any
 from typing import NamedTuple
 
 from lark import Token
-from lark import Transformer
-from lark.tree import Meta
+from lark import Tree
 
 from flowbot.compiler import ir
 from flowbot.compiler.diagnostics import Diagnostic
@@ -31,19 +30,76 @@ class Setting(NamedTuple):
     span: Span
 
 
-class BuilderBase(Transformer[Token, Any]):
-    """Helpers shared by the rule methods; ``file`` is the path of the file being built."""
+class Place(NamedTuple):
+    """Where a rule's text is: from its first token to its last (keywords included, line ends not)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+# Tokens that carry a value and reach the rule methods; every other token (keywords, punctuation,
+# line structure) only counts for positions. The parser keeps all tokens (``keep_all_tokens``)
+# so that a rule's position starts at its keyword.
+VALUE_TERMINALS = frozenset(
+    {"NAME", "NUMBER", "DURATION", "STRING", "LONG_STRING", "TEMPLATE", "FREE_TEXT", "COMPARE"}
+)
+LAYOUT_TERMINALS = frozenset({"_NL", "_INDENT", "_DEDENT"})
+
+
+class BuilderBase:
+    """Helpers shared by the rule methods; ``file`` is the path of the file being built.
+
+    :meth:`transform` calls the method named after each tree node's rule with ``(place, children)``
+    (children transformed first, keyword and punctuation tokens left out). It computes positions
+    itself, as Lark's ``propagate_positions`` would but for a third of the cost, is iterative (a
+    deeply nested condition must not exhaust the stack), and avoids ``lark.Transformer``'s
+    per-call wrappers.
+    """
 
     def __init__(self, file: str) -> None:
-        super().__init__(visit_tokens=False)
         self.file = file
         self.diagnostics: list[Diagnostic] = []
 
+    def transform(self, tree: Tree[Token]) -> Any:
+        order: list[Tree[Token]] = []
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            order.append(node)
+            stack.extend(child for child in node.children if isinstance(child, Tree))
+        results: dict[int, Any] = {}
+        places: dict[int, Place | None] = {}
+        for node in reversed(order):
+            children: list[Any] = []
+            first: Place | None = None
+            last: Place | None = None
+            for child in node.children:
+                if isinstance(child, Tree):
+                    place = places.pop(id(child))
+                    children.append(results.pop(id(child)))
+                else:
+                    place = Place(child.line, child.column, child.end_line, child.end_column) if child.line else None
+                    if child.type in VALUE_TERMINALS:
+                        children.append(child)
+                    elif child.type in LAYOUT_TERMINALS:
+                        place = None
+                if place is not None:
+                    first = first or place
+                    last = place
+            here = Place(first.line, first.column, last.end_line, last.end_column) if first and last else None
+            places[id(node)] = here
+            results[id(node)] = getattr(self, node.data)(here, children)
+        return results[id(tree)]
+
     # ------------------------------------------------------------ positions and leaves
 
-    def _span(self, meta: Meta) -> Span:
+    def _span(self, place: Place | None) -> Span:
+        if place is None:
+            return Span(file=self.file, line=1, column=1, end_line=1, end_column=2)
         return Span(
-            file=self.file, line=meta.line, column=meta.column, end_line=meta.end_line, end_column=meta.end_column
+            file=self.file, line=place.line, column=place.column, end_line=place.end_line, end_column=place.end_column
         )
 
     def _tok_span(self, token: Token) -> Span:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from lark import Token
-from lark import v_args
-from lark.tree import Meta
 
 from flowbot.compiler import ir
 from flowbot.compiler.messages import diag
 from flowbot.compiler.transform_base import BuilderBase
+from flowbot.compiler.transform_base import Place
 from flowbot.compiler.transform_base import Setting
 
 
@@ -18,11 +17,10 @@ def _flags(items: list[Any]) -> set[str]:
     return {item for item in items if isinstance(item, str)}
 
 
-@v_args(meta=True)
 class FlowRules(BuilderBase):
     # ------------------------------------------------------------ flows and nodes
 
-    def flow_decl(self, meta: Meta, children: list[Any]) -> ir.FlowDecl:
+    def flow_decl(self, meta: Place, children: list[Any]) -> ir.FlowDecl:
         name, *items = children
         found = self._gather([i for i in items if isinstance(i, Setting)], f"flow `{name.value}`")
         return ir.FlowDecl(
@@ -34,102 +32,103 @@ class FlowRules(BuilderBase):
             span=self._span(meta),
         )
 
-    def flow_name(self, meta: Meta, children: list[Token]) -> ir.Name:
+    def flow_name(self, meta: Place, children: list[Token]) -> ir.Name:
         return ir.Name(value="/".join(str(t) for t in children), span=self._span(meta))
 
-    def flow_start(self, meta: Meta, children: list[Token]) -> Setting:
+    def flow_start(self, meta: Place, children: list[Token]) -> Setting:
         return Setting("start", self._name(children[0]), self._span(meta))
 
-    def flow_description(self, meta: Meta, children: list[Any]) -> Setting:
+    def flow_description(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("description", children[0], self._span(meta))
 
-    def node_decl(self, meta: Meta, children: list[Any]) -> ir.NodeDecl:
+    def node_decl(self, meta: Place, children: list[Any]) -> ir.NodeDecl:
         name, *body = children
         return ir.NodeDecl(name=self._name(name), body=body, span=self._span(meta))
 
     # ------------------------------------------------------------ transitions and targets
 
-    def when(self, meta: Meta, children: list[Any]) -> ir.Transition:
+    def when(self, meta: Place, children: list[Any]) -> ir.Transition:
         return ir.Transition(kind="when", condition=children[0], target=children[1], span=self._span(meta))
 
-    def else_(self, meta: Meta, children: list[Any]) -> ir.Transition:
+    def else_(self, meta: Place, children: list[Any]) -> ir.Transition:
         return ir.Transition(kind="else", target=children[0], span=self._span(meta))
 
-    def goto(self, meta: Meta, children: list[Any]) -> ir.Transition:
+    def goto(self, meta: Place, children: list[Any]) -> ir.Transition:
         return ir.Transition(kind="goto", target=children[0], span=self._span(meta))
 
-    def node_target(self, meta: Meta, children: list[Token]) -> ir.Target:
+    def node_target(self, meta: Place, children: list[Token]) -> ir.Target:
         return ir.Target(kind="node", node=self._name(children[0]), span=self._span(meta))
 
-    def flow_target(self, meta: Meta, children: list[Any]) -> ir.Target:
-        flow, node = children
+    def flow_target(self, meta: Place, children: list[Any]) -> ir.Target:
+        flow, *rest = children
+        node = rest[0] if rest else None
         return ir.Target(
             kind="flow", flow=flow, node=self._name(node) if node is not None else None, span=self._span(meta)
         )
 
-    def return_target(self, meta: Meta, children: list[Any]) -> ir.Target:
+    def return_target(self, meta: Place, children: list[Any]) -> ir.Target:
         node = children[0] if children else None
         return ir.Target(kind="return", node=self._name(node) if node is not None else None, span=self._span(meta))
 
-    def return_again_target(self, meta: Meta, children: list[Any]) -> ir.Target:
+    def return_again_target(self, meta: Place, children: list[Any]) -> ir.Target:
         node = children[0] if children else None
         return ir.Target(
             kind="return_again", node=self._name(node) if node is not None else None, span=self._span(meta)
         )
 
-    def end_target(self, meta: Meta, children: list[Any]) -> ir.Target:
+    def end_target(self, meta: Place, children: list[Any]) -> ir.Target:
         return ir.Target(kind="end", span=self._span(meta))
 
     # ------------------------------------------------------------ say
 
-    def texts(self, meta: Meta, children: list[ir.Text]) -> list[ir.Text]:
+    def texts(self, meta: Place, children: list[ir.Text]) -> list[ir.Text]:
         return children
 
-    def string(self, meta: Meta, children: list[Token]) -> ir.Text:
+    def string(self, meta: Place, children: list[Token]) -> ir.Text:
         return self._text(children[0])
 
-    def markdown(self, meta: Meta, children: list[Any]) -> str:
+    def markdown(self, meta: Place, children: list[Any]) -> str:
         return "markdown"
 
-    def typing(self, meta: Meta, children: list[Any]) -> str:
+    def typing(self, meta: Place, children: list[Any]) -> str:
         return "typing"
 
-    def _message(self, meta: Meta, texts: list[ir.Text], items: list[Any]) -> ir.Message:
+    def _message(self, meta: Place, texts: list[ir.Text], items: list[Any]) -> ir.Message:
         flags = _flags(items)
         return ir.Message(texts=texts, markdown="markdown" in flags, typing="typing" in flags, span=self._span(meta))
 
-    def say_text(self, meta: Meta, children: list[Any]) -> ir.SayText:
+    def say_text(self, meta: Place, children: list[Any]) -> ir.SayText:
         texts, *items = children
         options = [i for i in items if isinstance(i, ir.Option)]
         return ir.SayText(message=self._message(meta, texts, items), options=options, span=self._span(meta))
 
-    def option_value(self, meta: Meta, children: list[Any]) -> ir.Name:
+    def option_value(self, meta: Place, children: list[Any]) -> ir.Name:
         child = children[0]
         if isinstance(child, ir.Text):
             return ir.Name(value=child.value, span=child.span)
         return self._name(child)
 
-    def say_option(self, meta: Meta, children: list[Any]) -> ir.Option:
+    def say_option(self, meta: Place, children: list[Any]) -> ir.Option:
         value, title = children
         return ir.Option(value=value.value, value_span=value.span, title=title, span=self._span(meta))
 
-    def say_image(self, meta: Meta, children: list[Any]) -> ir.SayImage:
+    def say_image(self, meta: Place, children: list[Any]) -> ir.SayImage:
         url, *items = children
         found = self._gather([i for i in items if isinstance(i, Setting)], "the image")
         return ir.SayImage(
             url=url, title=self._value_of(found, "title"), typing="typing" in _flags(items), span=self._span(meta)
         )
 
-    def image_title(self, meta: Meta, children: list[Any]) -> Setting:
+    def image_title(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("title", children[0], self._span(meta))
 
-    def say_card(self, meta: Meta, children: list[Any]) -> ir.SayCard:
+    def say_card(self, meta: Place, children: list[Any]) -> ir.SayCard:
         return ir.SayCard(card=children[0], span=self._span(meta))
 
-    def card(self, meta: Meta, children: list[Any]) -> ir.Card:
+    def card(self, meta: Place, children: list[Any]) -> ir.Card:
         return children[0]
 
-    def card_body(self, meta: Meta, children: list[Any]) -> ir.Card:
+    def card_body(self, meta: Place, children: list[Any]) -> ir.Card:
         title, *items = children
         found = self._gather([i for i in items if isinstance(i, Setting)], "the card")
         return ir.Card(
@@ -141,63 +140,63 @@ class FlowRules(BuilderBase):
             span=self._span(meta),
         )
 
-    def card_subtitle(self, meta: Meta, children: list[Any]) -> Setting:
+    def card_subtitle(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("subtitle", children[0], self._span(meta))
 
-    def card_image(self, meta: Meta, children: list[Any]) -> Setting:
+    def card_image(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("image", children[0], self._span(meta))
 
-    def button_say(self, meta: Meta, children: list[Any]) -> ir.Button:
+    def button_say(self, meta: Place, children: list[Any]) -> ir.Button:
         return ir.Button(action="say", title=children[0], value=children[1], span=self._span(meta))
 
-    def button_url(self, meta: Meta, children: list[Any]) -> ir.Button:
+    def button_url(self, meta: Place, children: list[Any]) -> ir.Button:
         return ir.Button(action="url", title=children[0], value=children[1], span=self._span(meta))
 
-    def button_postback(self, meta: Meta, children: list[Any]) -> ir.Button:
+    def button_postback(self, meta: Place, children: list[Any]) -> ir.Button:
         return ir.Button(action="postback", title=children[0], value=children[1], span=self._span(meta))
 
-    def say_carousel(self, meta: Meta, children: list[Any]) -> ir.SayCarousel:
+    def say_carousel(self, meta: Place, children: list[Any]) -> ir.SayCarousel:
         cards = [c for c in children if isinstance(c, ir.Card)]
         return ir.SayCarousel(cards=cards, typing="typing" in _flags(children), span=self._span(meta))
 
     # ------------------------------------------------------------ listen, memory, actions, contexts
 
-    def listen(self, meta: Meta, children: list[Any]) -> ir.Listen:
+    def listen(self, meta: Place, children: list[Any]) -> ir.Listen:
         return ir.Listen(span=self._span(meta))
 
-    def set(self, meta: Meta, children: list[Any]) -> ir.SetStep:
+    def set(self, meta: Place, children: list[Any]) -> ir.SetStep:
         return ir.SetStep(path=children[0], value=self._as_value(children[1]), span=self._span(meta))
 
-    def unset(self, meta: Meta, children: list[Any]) -> ir.UnsetStep:
+    def unset(self, meta: Place, children: list[Any]) -> ir.UnsetStep:
         return ir.UnsetStep(path=children[0], span=self._span(meta))
 
-    def run(self, meta: Meta, children: list[Any]) -> ir.RunStep:
+    def run(self, meta: Place, children: list[Any]) -> ir.RunStep:
         action, *args = children
         return ir.RunStep(action=action, args=[a for a in args if isinstance(a, ir.Arg)], span=self._span(meta))
 
-    def action_name(self, meta: Meta, children: list[Token]) -> ir.Name:
+    def action_name(self, meta: Place, children: list[Token]) -> ir.Name:
         return ir.Name(value="/".join(str(t) for t in children), span=self._span(meta))
 
-    def arg(self, meta: Meta, children: list[Any]) -> ir.Arg:
+    def arg(self, meta: Place, children: list[Any]) -> ir.Arg:
         return ir.Arg(name=self._name(children[0]), value=self._as_value(children[1]))
 
-    def context_add(self, meta: Meta, children: list[Any]) -> ir.ContextStep:
+    def context_add(self, meta: Place, children: list[Any]) -> ir.ContextStep:
         names = [self._name(t) for t in children if isinstance(t, Token)]
         ttl = next((c for c in children if isinstance(c, int)), None)
         return ir.ContextStep(op="add", names=names, ttl=ttl, span=self._span(meta))
 
-    def context_ttl(self, meta: Meta, children: list[Token]) -> int:
+    def context_ttl(self, meta: Place, children: list[Token]) -> int:
         return self._count(children[0], "number of turns")
 
-    def context_remove(self, meta: Meta, children: list[Token]) -> ir.ContextStep:
+    def context_remove(self, meta: Place, children: list[Token]) -> ir.ContextStep:
         return ir.ContextStep(op="remove", names=[self._name(t) for t in children], span=self._span(meta))
 
-    def context_reset(self, meta: Meta, children: list[Any]) -> ir.ContextStep:
+    def context_reset(self, meta: Place, children: list[Any]) -> ir.ContextStep:
         return ir.ContextStep(op="reset", span=self._span(meta))
 
     # ------------------------------------------------------------ call, ask, fill
 
-    def call(self, meta: Meta, children: list[Any]) -> ir.CallStep:
+    def call(self, meta: Place, children: list[Any]) -> ir.CallStep:
         method, url, *items = children
         found = self._gather(items, "`call`")
         timeout = self._value_of(found, "timeout")
@@ -213,37 +212,37 @@ class FlowRules(BuilderBase):
             span=self._span(meta),
         )
 
-    def call_headers(self, meta: Meta, children: list[Any]) -> Setting:
+    def call_headers(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("headers", children[0], self._span(meta))
 
-    def call_body(self, meta: Meta, children: list[Any]) -> Setting:
+    def call_body(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("body", self._as_value(children[0]), self._span(meta))
 
-    def call_timeout(self, meta: Meta, children: list[Any]) -> Setting:
+    def call_timeout(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("timeout", children[0], self._span(meta))
 
-    def call_save(self, meta: Meta, children: list[Any]) -> Setting:
+    def call_save(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("save", children[0], self._span(meta))
 
-    def on_success(self, meta: Meta, children: list[Any]) -> Setting:
+    def on_success(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("on_success", children[0], self._span(meta))
 
-    def on_failure(self, meta: Meta, children: list[Any]) -> Setting:
+    def on_failure(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("on_failure", children[0], self._span(meta))
 
-    def on_filled(self, meta: Meta, children: list[Any]) -> Setting:
+    def on_filled(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("on_filled", children[0], self._span(meta))
 
-    def on_already_filled(self, meta: Meta, children: list[Any]) -> Setting:
+    def on_already_filled(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("on_already_filled", children[0], self._span(meta))
 
-    def on_not_found(self, meta: Meta, children: list[Any]) -> Setting:
+    def on_not_found(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("on_not_found", children[0], self._span(meta))
 
-    def retries(self, meta: Meta, children: list[Token]) -> Setting:
+    def retries(self, meta: Place, children: list[Token]) -> Setting:
         return Setting("retries", self._count(children[0], "number of retries", 0, 10), self._span(meta))
 
-    def ask(self, meta: Meta, children: list[Any]) -> ir.AskStep:
+    def ask(self, meta: Place, children: list[Any]) -> ir.AskStep:
         texts, *items = children
         found = self._gather(items, "`ask`")
         return ir.AskStep(
@@ -257,7 +256,7 @@ class FlowRules(BuilderBase):
             span=self._span(meta),
         )
 
-    def ask_option(self, meta: Meta, children: list[Any]) -> ir.Option:
+    def ask_option(self, meta: Place, children: list[Any]) -> ir.Option:
         value, title, *rest = children
         return ir.Option(
             value=value.value,
@@ -268,19 +267,21 @@ class FlowRules(BuilderBase):
             span=self._span(meta),
         )
 
-    def ask_invalid(self, meta: Meta, children: list[Any]) -> Setting:
+    def ask_invalid(self, meta: Place, children: list[Any]) -> Setting:
         texts, *flags = children
         return Setting("invalid", self._message(meta, texts, flags), self._span(meta))
 
-    def ask_repeat(self, meta: Meta, children: list[Any]) -> Setting:
+    def ask_repeat(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("repeat", True, self._span(meta))
 
-    def ask_save(self, meta: Meta, children: list[Any]) -> Setting:
+    def ask_save(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("save", children[0], self._span(meta))
 
-    def fill(self, meta: Meta, children: list[Any]) -> ir.FillStep:
-        first, second, *items = children
-        intent, slot = (self._name(first), self._name(second)) if second is not None else (None, self._name(first))
+    def fill(self, meta: Place, children: list[Any]) -> ir.FillStep:
+        names = [c for c in children if isinstance(c, Token)]
+        items = [c for c in children if not isinstance(c, Token)]
+        intent = self._name(names[0]) if len(names) == 2 else None
+        slot = self._name(names[-1])
         found = self._gather(items, "`fill`")
         return ir.FillStep(
             intent=intent,
@@ -296,18 +297,18 @@ class FlowRules(BuilderBase):
             span=self._span(meta),
         )
 
-    def fill_ask(self, meta: Meta, children: list[Any]) -> Setting:
+    def fill_ask(self, meta: Place, children: list[Any]) -> Setting:
         texts, *flags = children
         return Setting("ask", self._message(meta, texts, flags), self._span(meta))
 
-    def fill_retry(self, meta: Meta, children: list[Any]) -> Setting:
+    def fill_retry(self, meta: Place, children: list[Any]) -> Setting:
         texts, *flags = children
         return Setting("retry", self._message(meta, texts, flags), self._span(meta))
 
-    def fill_expiry(self, meta: Meta, children: list[Token]) -> Setting:
+    def fill_expiry(self, meta: Place, children: list[Token]) -> Setting:
         return Setting("expire_after", self._count(children[0], "number of turns", 1), self._span(meta))
 
-    def fill_validate(self, meta: Meta, children: list[Any]) -> Setting:
+    def fill_validate(self, meta: Place, children: list[Any]) -> Setting:
         return Setting("validate", children[0], self._span(meta))
 
     # ------------------------------------------------------------ conditions
@@ -315,57 +316,60 @@ class FlowRules(BuilderBase):
     def _operand(self, item: Any) -> Any:
         return ir.PathOperand(path=item) if isinstance(item, ir.Path) else item
 
-    def or_cond(self, meta: Meta, children: list[Any]) -> ir.Or:
+    def cmp_cond(self, meta: Place, children: list[Any]) -> Any:
+        return children[0]  # `( condition )`: the parentheses only group
+
+    def or_cond(self, meta: Place, children: list[Any]) -> ir.Or:
         return ir.Or(items=children)
 
-    def and_cond(self, meta: Meta, children: list[Any]) -> ir.And:
+    def and_cond(self, meta: Place, children: list[Any]) -> ir.And:
         return ir.And(items=children)
 
-    def not_cond(self, meta: Meta, children: list[Any]) -> ir.Not:
+    def not_cond(self, meta: Place, children: list[Any]) -> ir.Not:
         return ir.Not(operand=children[0])
 
-    def compare(self, meta: Meta, children: list[Any]) -> ir.Compare:
+    def compare(self, meta: Place, children: list[Any]) -> ir.Compare:
         left, op, right = children
         return ir.Compare(left=self._operand(left), op=str(op), right=self._operand(right))
 
-    def is_set(self, meta: Meta, children: list[Any]) -> ir.IsSet:
+    def is_set(self, meta: Place, children: list[Any]) -> ir.IsSet:
         return ir.IsSet(operand=self._operand(children[0]), negated=False)
 
-    def is_not_set(self, meta: Meta, children: list[Any]) -> ir.IsSet:
+    def is_not_set(self, meta: Place, children: list[Any]) -> ir.IsSet:
         return ir.IsSet(operand=self._operand(children[0]), negated=True)
 
-    def contains(self, meta: Meta, children: list[Any]) -> ir.Contains:
+    def contains(self, meta: Place, children: list[Any]) -> ir.Contains:
         return ir.Contains(left=self._operand(children[0]), right=self._operand(children[1]))
 
-    def intent_cond(self, meta: Meta, children: list[Token]) -> ir.IntentCond:
+    def intent_cond(self, meta: Place, children: list[Token]) -> ir.IntentCond:
         return ir.IntentCond(name=self._name(children[0]))
 
-    def slot_cond(self, meta: Meta, children: list[Token]) -> ir.SlotCond:
+    def slot_cond(self, meta: Place, children: list[Token]) -> ir.SlotCond:
         return ir.SlotCond(name=self._name(children[0]))
 
-    def truthy(self, meta: Meta, children: list[Any]) -> ir.Truthy:
+    def truthy(self, meta: Place, children: list[Any]) -> ir.Truthy:
         return ir.Truthy(operand=self._operand(children[0]))
 
-    def string_lit(self, meta: Meta, children: list[Token]) -> ir.LiteralOperand:
+    def string_lit(self, meta: Place, children: list[Token]) -> ir.LiteralOperand:
         text = self._text(children[0])
         return ir.LiteralOperand(value=text.value, span=text.span)
 
-    def number_lit(self, meta: Meta, children: list[Token]) -> ir.LiteralOperand:
+    def number_lit(self, meta: Place, children: list[Token]) -> ir.LiteralOperand:
         return ir.LiteralOperand(value=self._number(children[0]), span=self._tok_span(children[0]))
 
-    def true_lit(self, meta: Meta, children: list[Any]) -> ir.LiteralOperand:
+    def true_lit(self, meta: Place, children: list[Any]) -> ir.LiteralOperand:
         return ir.LiteralOperand(value=True, span=self._span(meta))
 
-    def false_lit(self, meta: Meta, children: list[Any]) -> ir.LiteralOperand:
+    def false_lit(self, meta: Place, children: list[Any]) -> ir.LiteralOperand:
         return ir.LiteralOperand(value=False, span=self._span(meta))
 
-    def null_lit(self, meta: Meta, children: list[Any]) -> ir.LiteralOperand:
+    def null_lit(self, meta: Place, children: list[Any]) -> ir.LiteralOperand:
         return ir.LiteralOperand(value=None, span=self._span(meta))
 
-    def number_call(self, meta: Meta, children: list[Any]) -> ir.NumberCall:
+    def number_call(self, meta: Place, children: list[Any]) -> ir.NumberCall:
         return ir.NumberCall(operand=self._operand(children[0]), span=self._span(meta))
 
-    def path(self, meta: Meta, children: list[Token]) -> ir.Path:
+    def path(self, meta: Place, children: list[Token]) -> ir.Path:
         scope, *keys = children
         path_keys = []
         for token in keys:
@@ -384,27 +388,27 @@ class FlowRules(BuilderBase):
     def _as_value(self, item: Any) -> Any:
         return ir.StringValue(text=item) if isinstance(item, ir.Text) else item
 
-    def number_value(self, meta: Meta, children: list[Token]) -> ir.NumberValue:
+    def number_value(self, meta: Place, children: list[Token]) -> ir.NumberValue:
         return ir.NumberValue(value=self._number(children[0]), span=self._tok_span(children[0]))
 
-    def true_value(self, meta: Meta, children: list[Any]) -> ir.BoolValue:
+    def true_value(self, meta: Place, children: list[Any]) -> ir.BoolValue:
         return ir.BoolValue(value=True, span=self._span(meta))
 
-    def false_value(self, meta: Meta, children: list[Any]) -> ir.BoolValue:
+    def false_value(self, meta: Place, children: list[Any]) -> ir.BoolValue:
         return ir.BoolValue(value=False, span=self._span(meta))
 
-    def null_value(self, meta: Meta, children: list[Any]) -> ir.NullValue:
+    def null_value(self, meta: Place, children: list[Any]) -> ir.NullValue:
         return ir.NullValue(span=self._span(meta))
 
-    def template_value(self, meta: Meta, children: list[Token]) -> ir.TemplateValue:
+    def template_value(self, meta: Place, children: list[Token]) -> ir.TemplateValue:
         return ir.TemplateValue(source=str(children[0]), span=self._tok_span(children[0]))
 
-    def list(self, meta: Meta, children: list[Any]) -> ir.ListValue:
+    def list(self, meta: Place, children: list[Any]) -> ir.ListValue:
         items = [self._as_value(c) for c in children if c is not None]
         return ir.ListValue(items=items, span=self._span(meta))
 
-    def object(self, meta: Meta, children: list[Any]) -> ir.ObjectValue:
+    def object(self, meta: Place, children: list[Any]) -> ir.ObjectValue:
         return ir.ObjectValue(pairs=[c for c in children if c is not None], span=self._span(meta))
 
-    def pair(self, meta: Meta, children: list[Any]) -> ir.Pair:
+    def pair(self, meta: Place, children: list[Any]) -> ir.Pair:
         return ir.Pair(key=self._text(children[0]), value=self._as_value(children[1]))
