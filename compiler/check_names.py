@@ -170,7 +170,7 @@ def _duplicate_options(options: list[ir.Option]) -> Iterator[Diagnostic]:
     seen: dict[str, Span] = {}
     for option in options:
         if option.value in seen:
-            yield diag("E103", option.value_span, kind="option", name=option.value)
+            yield diag("E103", option.value_span, kind="option", name=option.value, where=" in this `ask`")
         seen.setdefault(option.value, option.value_span)
 
 
@@ -183,13 +183,19 @@ def _check_fill(step: ir.FillStep, symbols: Symbols) -> Iterator[Diagnostic]:
         if intent is None:
             yield diag("E105", step.intent.span, name=step.intent.value, hint=did_you_mean(step.intent.value, symbols.intents))
         elif slot not in {s.name.value for s in intent.slots}:
-            yield diag("E107", step.slot.span, name=slot, hint=did_you_mean(slot, [s.name.value for s in intent.slots]))
+            yield diag(
+                "E107",
+                step.slot.span,
+                name=slot,
+                hint=did_you_mean(slot, [s.name.value for s in intent.slots]),
+                label=f"intent `{intent.name.value}` declares no slot `{slot}`",
+            )
         return
     owners = symbols.slots.get(slot, [])
     if not owners:
         yield diag("E107", step.slot.span, name=slot, hint=did_you_mean(slot, symbols.slots))
     elif len(owners) > 1:
-        yield diag("E114", step.slot.span, name=slot, intents=backticks(i.name.value for i, _ in owners))
+        yield diag("E114", step.slot.span, name=slot, intents=backticks((i.name.value for i, _ in owners), "and"))
 
 
 def _check_intent(intent: ir.IntentDecl, symbols: Symbols) -> Iterator[Diagnostic]:
@@ -203,7 +209,7 @@ def _check_intent(intent: ir.IntentDecl, symbols: Symbols) -> Iterator[Diagnosti
                     entity.span,
                     name=entity.value,
                     system=", ".join(SYSTEM_ENTITIES[:5]) + "...",
-                    hint=did_you_mean(entity.value, [*symbols.entities, *SYSTEM_ENTITIES]),
+                    hint=did_you_mean(entity.value, symbols.entities, SYSTEM_ENTITIES),
                 )
     declared = {s.name.value for s in intent.slots}
     for utterance in intent.utterances:
@@ -215,7 +221,8 @@ def _check_intent(intent: ir.IntentDecl, symbols: Symbols) -> Iterator[Diagnosti
                     end_line=utterance.span.line, end_column=column + len(match.group(2)),
                 )
                 hint = did_you_mean(match.group(2), declared) or f"declare it: `slot {match.group(2)}: <entity>`"
-                yield diag("E107", span, name=match.group(2), hint=hint)
+                label = f"intent `{intent.name.value}` declares no slot `{match.group(2)}`"
+                yield diag("E107", span, name=match.group(2), hint=hint, label=label)
     count = len(intent.utterances)
     if count < 3:
         yield diag("W002", intent.name.span, name=intent.name.value, count=count, plural="" if count == 1 else "s")

@@ -46,7 +46,7 @@ def check_values(program: ir.Program, symbols: Symbols) -> list[Diagnostic]:
     for code in program.hooks:
         if code.name not in HOOKS:
             span = Span(file=code.path, line=1, column=1, end_line=1, end_column=2)
-            out.append(diag("W005", span, name=code.name, hooks=backticks(HOOKS), hint=None))
+            out.append(diag("W005", span, name=code.name, hooks=backticks(HOOKS), hint=did_you_mean(code.name, HOOKS)))
         out.extend(_check_python(code, "hook"))
     return out
 
@@ -106,7 +106,7 @@ def _check_languages(bot: ir.BotDecl) -> Iterator[Diagnostic]:
                 expected="a language code such as `en` or `fr`",
             )
         elif language.value in seen:
-            yield diag("E103", language.span, kind="language", name=language.value)
+            yield diag("E103", language.span, kind="language", name=language.value, where="")
         seen.add(language.value)
 
 

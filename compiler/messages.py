@@ -72,7 +72,7 @@ MESSAGES: dict[str, Message] = {
     ),
     "E013": _e(
         "`{keyword}` needs an indented block",
-        "expected an indented block on the next line",
+        "nothing is indented under this line",
         "indent the contents of `{keyword}` under it",
     ),
     "E014": _e(
@@ -92,7 +92,7 @@ MESSAGES: dict[str, Message] = {
     # ---- names and values
     "E101": _e("unknown node `{name}`", "no node with this name in flow `{flow}`"),
     "E102": _e("unknown flow `{name}`", "no flow with this name"),
-    "E103": _e("duplicate {kind} `{name}`", "{kind} `{name}` is already defined"),
+    "E103": _e("duplicate {kind} `{name}`", "{kind} `{name}` is already defined{where}"),
     "E104": _e(
         "unknown memory scope `{name}`",
         "not a memory scope",
@@ -225,12 +225,14 @@ def diag(
     span: Span | None,
     *,
     hint: str | None = None,
+    label: str | None = None,
     notes: Iterable[Note] = (),
     **fields: object,
 ) -> Diagnostic:
     """A diagnostic of registry entry ``code``, its texts formatted with ``fields``.
 
-    ``hint`` overrides the registered hint (for did-you-mean suggestions).
+    ``hint`` and ``label`` override the registered ones (did-you-mean suggestions, a label that
+    says more where the check knows more).
     """
     spec = MESSAGES[code]
     if hint is None and spec.hint:
@@ -240,26 +242,29 @@ def diag(
         severity=spec.severity,
         message=spec.message.format(**fields),
         span=span,
-        label=spec.label.format(**fields) if spec.label else None,
+        label=label if label is not None else (spec.label.format(**fields) if spec.label else None),
         hint=hint,
         notes=list(notes),
     )
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """``did you mean `x`?`` for the closest candidate, or None."""
-    pool = sorted(set(candidates))
-    match = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not match:
+def did_you_mean(name: str, candidates: Iterable[str], *more: Iterable[str]) -> str | None:
+    """``did you mean `x`?`` for the closest candidate, or None. Candidates in ``more`` are
+    considered only when none of the first ones is close (the bot's own names first)."""
+    for group in (candidates, *more):
+        pool = sorted(set(group))
         lowered = {c.lower(): c for c in pool}
         if name.lower() in lowered:
-            match = [lowered[name.lower()]]
-    return f"did you mean `{match[0]}`?" if match else None
+            return f"did you mean `{lowered[name.lower()]}`?"
+        match = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+        if match:
+            return f"did you mean `{match[0]}`?"
+    return None
 
 
-def backticks(names: Iterable[str]) -> str:
-    """`a`, `b` or `c`."""
+def backticks(names: Iterable[str], last: str = "or") -> str:
+    """`a`, `b` or `c` (``last="and"``: `a`, `b` and `c`)."""
     items = [f"`{n}`" for n in names]
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " or " + items[-1]
+    return ", ".join(items[:-1]) + f" {last} " + items[-1]

@@ -48,11 +48,12 @@ class BotIndenter(Indenter):
             self.indent_level.append(indent)
             yield Token.new_borrow_pos(self.INDENT_type, indent_str, token)
             return
+        levels = list(self.indent_level)
         while indent < self.indent_level[-1]:
             self.indent_level.pop()
             yield Token.new_borrow_pos(self.DEDENT_type, indent_str, token)
         if indent != self.indent_level[-1]:
-            raise IndentationProblem(token, indent, list(self.indent_level))
+            raise IndentationProblem(token, indent, levels)
 
     def _process(self, stream: Iterator[Token]) -> Iterator[Token]:
         # Lark's version asserts on a stray closing bracket; the parser reports it instead.
@@ -66,7 +67,8 @@ class BotIndenter(Indenter):
                 self.paren_level += 1
             elif token.type in self.CLOSE_PAREN_types:
                 self.paren_level = max(self.paren_level - 1, 0)
-        while len(self.indent_level) > 1:
+        # Inside an unclosed bracket the parser must see the end of the file, not ends of blocks.
+        while len(self.indent_level) > 1 and self.paren_level == 0:
             self.indent_level.pop()
             yield Token.new_borrow_pos(self.DEDENT_type, "", token) if token else Token(self.DEDENT_type, "")
 

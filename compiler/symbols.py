@@ -71,7 +71,7 @@ class Symbols(BaseModel):
         return name in self.actions or name in BUILTIN_ACTIONS
 
 
-def _unique(items: Iterable[T], key: str, kind: str, out: list[Diagnostic]) -> dict[str, T]:
+def _unique(items: Iterable[T], key: str, kind: str, out: list[Diagnostic], where: str = "") -> dict[str, T]:
     """Index ``items`` by ``item.<key>.value``; later duplicates are reported (E103)."""
     table: dict[str, T] = {}
     for item in items:
@@ -84,6 +84,7 @@ def _unique(items: Iterable[T], key: str, kind: str, out: list[Diagnostic]) -> d
                     name.span,
                     kind=kind,
                     name=name.value,
+                    where=where,
                     notes=[Note(message="first defined here", span=first.span)],
                 )
             )
@@ -98,12 +99,12 @@ def build_symbols(program: ir.Program) -> tuple[Symbols, list[Diagnostic]]:
     _unique(program.bots, "id", "bot declaration", out)
     symbols.flows = _unique(program.flows, "name", "flow", out)
     for name, flow in symbols.flows.items():
-        symbols.nodes[name] = _unique(flow.nodes, "name", f"node in flow `{name}`", out)
+        symbols.nodes[name] = _unique(flow.nodes, "name", "node", out, f" in flow `{name}`")
     symbols.intents = _unique(program.intents, "name", "intent", out)
     symbols.entities = _unique(program.entities, "name", "entity", out)
     symbols.qnas = _unique(program.qnas, "name", "QnA", out)
     for intent in symbols.intents.values():
-        for slot in _unique(intent.slots, "name", f"slot in intent `{intent.name.value}`", out).values():
+        for slot in _unique(intent.slots, "name", "slot", out, f" in intent `{intent.name.value}`").values():
             symbols.slots.setdefault(slot.name.value, []).append((intent, slot))
         symbols.contexts.update(c.value for c in intent.contexts)
     for qna in symbols.qnas.values():

@@ -122,7 +122,7 @@ def token_span(token: Token, file: str) -> Span:
 
 def indentation_error(token: Token, indent: int, levels: list[int], file: str) -> Diagnostic:
     line = token.end_line or token.line or 1
-    span = Span(file=file, line=line, column=1, end_line=line, end_column=max(indent, 0) + 2)
+    span = Span(file=file, line=line, column=1, end_line=line, end_column=max(indent, 1) + 1)
     shown = ", ".join(str(level) for level in levels)
     return diag("E004", span, indent=f"{indent} column{'s' if indent != 1 else ''}", levels=f"blocks at {shown}")
 
@@ -204,6 +204,12 @@ def _specific(
     words = _words(expected, lark)
     arrow = next((name for name, word in words.items() if word == "->"), None)
     prev_word = str(previous) if previous is not None else ""
+    if token.type == "FREE_TEXT" and "FREE_TEXT" not in expected:
+        # The lexer fell back to free text: the line has a character no token of this place starts with.
+        first = span.model_copy(update={"end_line": span.line, "end_column": span.column + 1})
+        if str(token).startswith('"'):
+            return diag("E005", span.model_copy(update={"end_line": span.line}))
+        return diag("E001", first, char=str(token)[0], expected=describe_expected(expected, lark))
     if previous is not None and previous.type == "WHEN":
         return diag("E012", span)
     if prev_word == "->" and token.type in ("_NL", "$END", "STRING", "NUMBER", "COMMA"):
@@ -211,8 +217,9 @@ def _specific(
     if arrow and token.type not in ("_NL", "$END", "_DEDENT", "_INDENT") and _accepts_after(exc, arrow, "->", token):
         return diag("E010", span)
     if expected == {"_INDENT"} or (expected and expected <= {"_INDENT", "COMMA"}):
-        keyword = next((str(v) for v in reversed(stack) if isinstance(v, Token) and str(v) in _BLOCK_WORDS), "this")
-        return diag("E013", token_span(token, span.file), keyword=keyword)
+        header = next((v for v in reversed(stack) if isinstance(v, Token) and str(v) in _BLOCK_WORDS), None)
+        where = token_span(header, span.file) if header is not None else span
+        return diag("E013", where, keyword=str(header) if header is not None else "this line")
     if token.type == "MINUS" and "FREE_TEXT" in expected:
         return diag("E015", span)
     if {"MINUS", "SLOT"} <= expected and token.type not in ("_DEDENT", "$END"):

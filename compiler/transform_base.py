@@ -151,8 +151,9 @@ class BuilderBase:
                     diag(
                         "E103",
                         item.span,
-                        kind=f"setting in {what}:",
+                        kind="setting",
                         name=item.key,
+                        where=f" in {what}",
                         notes=[Note(message="first set here", span=first.span)],
                     )
                 )
