@@ -39,7 +39,7 @@ _OUTCOME_HINTS = {
 def check_graph(program: ir.Program, symbols: Symbols) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     bot_span = program.bot.span if program.bot else None
-    if "main" not in symbols.flows and symbols.flows:
+    if "main" not in symbols.flows:
         out.append(diag("E202", bot_span))
     for flow in symbols.flows.values():
         out.extend(_check_start(flow, symbols))

@@ -113,6 +113,10 @@ def _check_languages(bot: ir.BotDecl) -> Iterator[Diagnostic]:
 def _check_python(code: ir.CodeFile, kind: str) -> Iterator[Diagnostic]:
     try:
         module = ast.parse(code.text, filename=code.path)
+    except (RecursionError, MemoryError):
+        span = Span(file=code.path, line=1, column=1, end_line=1, end_column=2)
+        yield diag("E117", span, kind=kind, file=code.path, detail="the code is nested too deeply to read")
+        return
     except SyntaxError as exc:
         line = exc.lineno or 1
         column = exc.offset or 1

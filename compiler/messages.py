@@ -184,6 +184,11 @@ MESSAGES: dict[str, Message] = {
         "a QnA has questions (`q: ...`) and an answer (`a: ...`), a redirect (`-> flow <name>`), or both",
     ),
     "E121": _e("cannot write the bot to `{path}`: {reason}"),
+    "E122": _e(
+        "too deeply nested",
+        "more than {limit} levels of nesting",
+        "split the condition or the value into simpler parts",
+    ),
     # ---- warnings
     "W001": _w(
         "node `{node}` is unreachable",

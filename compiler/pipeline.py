@@ -81,8 +81,10 @@ def _parse_files(sources: Sources) -> tuple[ir.Program | None, list[Diagnostic]]
         if tree is None:
             continue
         builder = IrBuilder(source.path)
-        files.append(builder.transform(tree))
+        built = builder.transform(tree)
         out.extend(builder.diagnostics)
+        if built is not None:
+            files.append(built)
     if any(d.is_error for d in out) or not sources.files:
         return None, out
     program = ir.Program(

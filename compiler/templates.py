@@ -68,6 +68,8 @@ class TemplateChecker:
                 cached = (None, names)
             except jinja2.TemplateSyntaxError as exc:
                 cached = (exc.message or "syntax error", frozenset())
+            except RecursionError:
+                cached = ("the expression is nested too deeply", frozenset())
             self._cache[tag] = cached
         return cached
 
@@ -76,6 +78,8 @@ class TemplateChecker:
             ast = self.env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
             return [self._syntax_error(exc, source, raw, span)]
+        except RecursionError:
+            return [diag("E109", span, detail="the template is nested too deeply")]
         return list(self._unknown_names(jinja2.meta.find_undeclared_variables(ast), raw, span))
 
     def _unknown_names(self, names: Iterable[str], raw: str, span: Span) -> Iterator[Diagnostic]:

@@ -8,6 +8,7 @@ Never raises (Lark would wrap the exception in ``VisitError``): problems seen wh
 from __future__ import annotations
 
 from typing import Any
+from typing import Iterable
 from typing import NamedTuple
 
 from lark import Token
@@ -46,6 +47,9 @@ VALUE_TERMINALS = frozenset(
     {"NAME", "NUMBER", "DURATION", "STRING", "LONG_STRING", "TEMPLATE", "FREE_TEXT", "COMPARE"}
 )
 LAYOUT_TERMINALS = frozenset({"_NL", "_INDENT", "_DEDENT"})
+# Deeper trees come from pathological input (`not not not ...`, lists in lists...): refused
+# with a diagnostic rather than risking Python's recursion limit in later passes.
+MAX_NESTING = 100
 
 
 class BuilderBase:
@@ -63,15 +67,28 @@ class BuilderBase:
         self.diagnostics: list[Diagnostic] = []
 
     def transform(self, tree: Tree[Token]) -> Any:
-        order: list[Tree[Token]] = []
-        stack = [tree]
+        """The IR of ``tree``, or None when it nests deeper than :data:`MAX_NESTING` (reported)."""
+        order: list[tuple[Tree[Token], int]] = []
+        stack = [(tree, 1)]
         while stack:
-            node = stack.pop()
-            order.append(node)
-            stack.extend(child for child in node.children if isinstance(child, Tree))
+            node, depth = stack.pop()
+            if depth > MAX_NESTING:
+                self.diagnostics.append(diag("E122", self._deepest_span(node), limit=MAX_NESTING))
+                return None
+            order.append((node, depth))
+            stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+        return self._build(node for node, _ in order)
+
+    def _deepest_span(self, node: Tree[Token]) -> Span:
+        token = next(node.scan_values(lambda v: isinstance(v, Token) and bool(v.line)), None)
+        return self._tok_span(token) if token is not None else self._span(None)
+
+    def _build(self, order: Iterable[Tree[Token]]) -> Any:
         results: dict[int, Any] = {}
         places: dict[int, Place | None] = {}
-        for node in reversed(order):
+        top: Tree[Token] | None = None
+        for node in reversed(list(order)):
+            top = node
             children: list[Any] = []
             first: Place | None = None
             last: Place | None = None
@@ -91,7 +108,7 @@ class BuilderBase:
             here = Place(first.line, first.column, last.end_line, last.end_column) if first and last else None
             places[id(node)] = here
             results[id(node)] = getattr(self, node.data)(here, children)
-        return results[id(tree)]
+        return results[id(top)]
 
     # ------------------------------------------------------------ positions and leaves
 
