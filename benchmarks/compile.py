@@ -17,7 +17,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 SIZES = (100, 1_000, 10_000)
 NODES_PER_FLOW = 100

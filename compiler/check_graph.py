@@ -7,7 +7,7 @@ Every pass is linear in the number of nodes and transitions (loops use Tarjan's 
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from flowbot.compiler import ir
 from flowbot.compiler.check_names import callers_of
@@ -133,9 +133,9 @@ def _local_edges(flow: ir.FlowDecl, node: ir.NodeDecl, symbols: Symbols) -> list
     for transition in flow.catch_all:
         # The runtime skips a flow-wide transition that targets the current node.
         target = transition.target
-        if target.kind == "node" and target.node is not None and target.node.value != node.name.value:
-            if target.node.value in nodes:
-                edges.append(target.node.value)
+        if target.kind == "node" and target.node is not None and target.node.value != node.name.value \
+                and target.node.value in nodes:
+            edges.append(target.node.value)
     return edges
 
 

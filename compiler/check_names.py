@@ -4,7 +4,7 @@ refers to exists (with a did-you-mean when a close name does); reserved names ar
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from flowbot.compiler import ir
 from flowbot.compiler.diagnostics import Diagnostic

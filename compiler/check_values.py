@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from flowbot.compiler import ir
@@ -20,7 +20,7 @@ from flowbot.compiler.templates import TemplateChecker
 from flowbot.compiler.walk import step_templates
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 

@@ -29,7 +29,7 @@ def js_path(path: ir.Path) -> str:
     return path.scope.value + "".join(js_key(k.key) for k in path.keys)
 
 
-def js_literal(value: str | int | float | bool | None) -> str:
+def js_literal(value: str | float | bool | None) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Iterable
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated
 from typing import Literal
-from typing import Union
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
@@ -99,7 +98,7 @@ class ObjectValue(IrModel):
 
 
 Value = Annotated[
-    Union[StringValue, TemplateValue, NumberValue, BoolValue, NullValue, ListValue, ObjectValue],
+    StringValue | TemplateValue | NumberValue | BoolValue | NullValue | ListValue | ObjectValue,
     Field(discriminator="kind"),
 ]
 
@@ -137,7 +136,7 @@ class NumberCall(IrModel):
     span: Span
 
 
-Operand = Annotated[Union[PathOperand, LiteralOperand, NumberCall], Field(discriminator="kind")]
+Operand = Annotated[PathOperand | LiteralOperand | NumberCall, Field(discriminator="kind")]
 
 
 class IntentCond(IrModel):
@@ -190,7 +189,7 @@ class Or(IrModel):
 
 
 Condition = Annotated[
-    Union[IntentCond, SlotCond, Compare, IsSet, Contains, Truthy, Not, And, Or],
+    IntentCond | SlotCond | Compare | IsSet | Contains | Truthy | Not | And | Or,
     Field(discriminator="kind"),
 ]
 
@@ -373,39 +372,12 @@ class FillStep(IrModel):
 
 
 Step = Annotated[
-    Union[
-        SayText,
-        SayImage,
-        SayCard,
-        SayCarousel,
-        Listen,
-        SetStep,
-        UnsetStep,
-        RunStep,
-        ContextStep,
-        CallStep,
-        AskStep,
-        FillStep,
-    ],
+    SayText | SayImage | SayCard | SayCarousel | Listen | SetStep | UnsetStep | RunStep | ContextStep | CallStep | AskStep | FillStep,
     Field(discriminator="kind"),
 ]
 
 NodeItem = Annotated[
-    Union[
-        SayText,
-        SayImage,
-        SayCard,
-        SayCarousel,
-        Listen,
-        SetStep,
-        UnsetStep,
-        RunStep,
-        ContextStep,
-        CallStep,
-        AskStep,
-        FillStep,
-        Transition,
-    ],
+    SayText | SayImage | SayCard | SayCarousel | Listen | SetStep | UnsetStep | RunStep | ContextStep | CallStep | AskStep | FillStep | Transition,
     Field(discriminator="kind"),
 ]
 

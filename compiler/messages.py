@@ -9,7 +9,7 @@ catalogue in docs/language.md and the tests that pin messages have one source.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 from pydantic import BaseModel
 from pydantic import ConfigDict

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from lark import Lark
 from lark import Token
@@ -91,8 +91,7 @@ def parser() -> Lark:
 def prepare(text: str) -> str:
     """Normalise line ends and make sure the text ends with a newline (the grammar needs it)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     return text if text.endswith("\n") else text + "\n"
 
 
@@ -140,7 +139,7 @@ def _piece_errors_flat(piece: str, file: str) -> list[Diagnostic]:
         return [_diagnose(exc, piece, file)]
 
 
-_TOP_LEVEL = re.compile(r"^[^\s#]", re.M)
+_TOP_LEVEL = re.compile(r"^[^\s#]", re.MULTILINE)
 
 
 def _pieces(text: str) -> list[str]:

@@ -13,7 +13,7 @@ import importlib.util
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from pydantic import BaseModel
 from pydantic import ConfigDict

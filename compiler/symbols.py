@@ -3,7 +3,7 @@ from the IR, with the duplicate-name diagnostics. The first declaration of a nam
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 from typing import TypeVar
 
 from pydantic import BaseModel

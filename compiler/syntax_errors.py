@@ -10,7 +10,7 @@ repair on a copy of the parser. Never a raw token dump.
 from __future__ import annotations
 
 from typing import Any
-from typing import Iterable
+from collections.abc import Iterable
 
 from lark import Lark
 from lark import Token

@@ -7,8 +7,8 @@ variable that is not a memory scope (``{{ tmp.x }}``) is reported as an unknown 
 from __future__ import annotations
 
 import re
-from typing import Iterable
-from typing import Iterator
+from collections.abc import Iterable
+from collections.abc import Iterator
 
 import jinja2
 import jinja2.meta
@@ -25,9 +25,9 @@ from flowbot.compiler.strings import find_in_raw
 from flowbot.compiler.strings import span_at
 
 TEMPLATE_SCOPES = ("bot", "user", "session", "temp", "event")
-_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _OPEN = re.compile(r"\{\{|\{%|\{#")
-_EXPR = re.compile(r"\{\{.*?\}\}", re.S)
+_EXPR = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 
 class TemplateChecker:

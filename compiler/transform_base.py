@@ -8,7 +8,7 @@ Never raises (Lark would wrap the exception in ``VisitError``): problems seen wh
 from __future__ import annotations
 
 from typing import Any
-from typing import Iterable
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from lark import Token
@@ -97,7 +97,11 @@ class BuilderBase:
                     place = places.pop(id(child))
                     children.append(results.pop(id(child)))
                 else:
-                    place = Place(child.line, child.column, child.end_line, child.end_column) if child.line else None
+                    place = (
+                        Place(child.line, child.column or 1, child.end_line or child.line, child.end_column or 1)
+                        if child.line
+                        else None
+                    )
                     if child.type in VALUE_TERMINALS:
                         children.append(child)
                     elif child.type in LAYOUT_TERMINALS:

@@ -7,7 +7,6 @@ from typing import Any
 from lark import Token
 
 from flowbot.compiler import ir
-from flowbot.compiler.messages import diag
 from flowbot.compiler.transform_base import BuilderBase
 from flowbot.compiler.transform_base import Place
 from flowbot.compiler.transform_base import Setting
@@ -403,11 +402,11 @@ class FlowRules(BuilderBase):
     def template_value(self, meta: Place, children: list[Token]) -> ir.TemplateValue:
         return ir.TemplateValue(source=str(children[0]), span=self._tok_span(children[0]))
 
-    def list(self, meta: Place, children: list[Any]) -> ir.ListValue:
+    def list_value(self, meta: Place, children: list[Any]) -> ir.ListValue:
         items = [self._as_value(c) for c in children if c is not None]
         return ir.ListValue(items=items, span=self._span(meta))
 
-    def object(self, meta: Place, children: list[Any]) -> ir.ObjectValue:
+    def object_value(self, meta: Place, children: list[Any]) -> ir.ObjectValue:
         return ir.ObjectValue(pairs=[c for c in children if c is not None], span=self._span(meta))
 
     def pair(self, meta: Place, children: list[Any]) -> ir.Pair:

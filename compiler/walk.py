@@ -3,7 +3,7 @@ of a step. The checks and the emitters share these, so that they agree on what a
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from flowbot.compiler import ir
 

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
-from typing import Callable
+from collections.abc import Callable
 
 from flowbot.compiler.emit_bot import BotFolder
 

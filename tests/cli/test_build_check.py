@@ -41,7 +41,7 @@ def test_build_with_errors_prints_them_writes_nothing_and_exits_1(tmp_path: Path
 
 def test_check_short_format(tmp_path: Path) -> None:
     src = bot_with(tmp_path, BAD)
-    code, out, err = _run("check", str(src), "--format", "short")
+    code, _, err = _run("check", str(src), "--format", "short")
     assert code == 1
     assert err.splitlines() == [
         f"{src}/main.flow:6:8: error: unknown node `nowhere` [E101]",

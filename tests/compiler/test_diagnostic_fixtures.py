@@ -7,7 +7,6 @@ report that code, and the pretty rendering of all its diagnostics must equal ``e
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

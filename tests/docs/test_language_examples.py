@@ -15,8 +15,8 @@ from flowbot.runtime.bot import load_bot
 from tests.conftest import ROOT
 
 DOC = ROOT / "docs" / "language.md"
-FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
-FILE_MARK = re.compile(r"^# file: (\S+)\n", re.M)
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+FILE_MARK = re.compile(r"^# file: (\S+)\n", re.MULTILINE)
 
 
 def _examples() -> list[dict[str, str]]:

@@ -142,7 +142,7 @@ flow main
         "contains", "return_again_target", "return_target", "flow_target", "end_target", "call", "call_headers",
         "call_body", "call_timeout", "call_save", "on_success", "on_failure", "ask", "ask_option", "retries",
         "ask_invalid", "ask_repeat", "ask_save", "fill", "fill_ask", "fill_retry", "fill_expiry", "fill_validate",
-        "on_filled", "on_already_filled", "on_not_found", "object", "list", "pair",
+        "on_filled", "on_already_filled", "on_not_found", "object_value", "list_value", "pair",
     }
     assert expected <= _rules(tree)
 
