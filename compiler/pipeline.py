@@ -124,12 +124,13 @@ def _internal(exc: BaseException) -> Diagnostic:
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while compiling.
+    """Pause the cyclic garbage collector while compiling (and writing).
 
     Compiling allocates hundreds of thousands of small acyclic objects (tokens, trees, models);
     the collector's full passes over them made compile time grow quadratically (a 10,000-node
     bot spent 3/4 of its time in the collector). Nothing the compiler builds is cyclic, so
-    reference counting frees it all; the collector is re-enabled afterwards.
+    reference counting frees it all; the collector is re-enabled afterwards (and during NLU
+    training, which is not ours).
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -142,10 +143,13 @@ def _gc_paused() -> Iterator[None]:
 
 def analyze(source_dir: Path | str) -> Analysis:
     """Read and check a source bot; diagnostics are located (display paths, source lines) and sorted."""
-    root = Path(source_dir)
+    with _gc_paused():
+        return _located_analysis(Path(source_dir))
+
+
+def _located_analysis(root: Path) -> Analysis:
     try:
-        with _gc_paused():
-            analysis = _analyze(root)
+        analysis = _analyze(root)
     except Exception as exc:  # noqa: BLE001 - a bug must become a diagnostic, never a traceback
         return Analysis(diagnostics=locate([_internal(exc)], str(root), {}))
     located = locate(analysis.diagnostics, str(root), analysis.sources.texts)
@@ -167,19 +171,18 @@ def build(source_dir: Path | str, out_dir: Path | str) -> BuildResult:
     """Check the bot in ``source_dir`` and, when it has no errors, write it to ``out_dir`` as a
     Botpress v12 bot folder (replacing a previous build). Writes nothing when there are errors."""
     root, out = Path(source_dir), Path(out_dir)
-    analysis = analyze(root)
-    if not analysis.ok:
-        return BuildResult(ok=False, diagnostics=analysis.diagnostics)
-    try:
-        with _gc_paused():
-            folder = compile_folder(analysis)
-        write_folder(folder, out, finish=_train_nlu)
-    except OutputError as exc:
-        failure = diag("E121", None, path=str(out), reason=str(exc))
-        return BuildResult(ok=False, diagnostics=[*analysis.diagnostics, failure.model_copy(update={"path": str(out)})])
-    except Exception as exc:  # noqa: BLE001 - see analyze()
-        failure = _internal(exc).model_copy(update={"path": str(root)})
-        return BuildResult(ok=False, diagnostics=[*analysis.diagnostics, failure])
+    with _gc_paused():
+        analysis = _located_analysis(root)
+        if not analysis.ok:
+            return BuildResult(ok=False, diagnostics=analysis.diagnostics)
+        try:
+            write_folder(compile_folder(analysis), out, finish=_train_nlu)
+        except OutputError as exc:
+            failure = diag("E121", None, path=str(out), reason=str(exc)).model_copy(update={"path": str(out)})
+            return BuildResult(ok=False, diagnostics=[*analysis.diagnostics, failure])
+        except Exception as exc:  # noqa: BLE001 - see _located_analysis()
+            failure = _internal(exc).model_copy(update={"path": str(root)})
+            return BuildResult(ok=False, diagnostics=[*analysis.diagnostics, failure])
     return BuildResult(ok=True, diagnostics=analysis.diagnostics, out_dir=out)
 
 
@@ -194,5 +197,11 @@ def _train_nlu(bot_dir: Path) -> None:
     from flowbot.runtime.bot import load_bot
 
     nlu = importlib.import_module(NLU_MODULE)
-    model = nlu.train_nlu(load_bot(bot_dir))
-    model.save(bot_dir / "nlu")
+    paused = not gc.isenabled()
+    gc.enable()  # training is not ours: let it collect as it expects
+    try:
+        model = nlu.train_nlu(load_bot(bot_dir))
+        model.save(bot_dir / "nlu")
+    finally:
+        if paused:
+            gc.disable()

@@ -73,6 +73,24 @@ def choice_skill(step: ir.AskStep, where: tuple[str, str], targets: dict[str, st
         "keywords": keywords,
         "config": {"nbMaxRetries": retries, "repeatChoicesOnInvalid": step.repeat, "variableName": ""},
     }
+    nodes = _choice_nodes(step, data, ids, suffix, source)
+    next_ = [
+        Transition(
+            caption=f"User picked [{_short(o.value)}]",
+            condition=f"temp['skill-choice-ret-{rid}'] == {json.dumps(o.value, ensure_ascii=False)}",
+            node=targets[o.value],
+        )
+        for o in step.options
+    ]
+    next_.append(Transition(caption="On failure", condition="true", node=failure))
+    return _finish("choice", suffix, node, next_, nodes, "entry", data, source)
+
+
+def _choice_nodes(step: ir.AskStep, data: dict[str, Any], ids: IdRegistry, suffix: str,
+                  source: SourceSpan) -> list[FlowNode]:
+    """The four nodes of the legacy choice skill: entry, parse (waits), invalid, sorry."""
+    rid, content_id, invalid_id = data["randomId"], data["contentId"], data["invalidContentId"]
+    retries = data["config"]["nbMaxRetries"]
     ask = f"say #!{content_id} {compact({'skill': 'choice'})}"
     parse = [f"basic-skills/choice_parse_answer {compact(data)}"]
     if step.save is not None:
@@ -84,7 +102,7 @@ def choice_skill(step: ir.AskStep, where: tuple[str, str], targets: dict[str, st
         }
         parse.append(f"builtin/setVariable {compact(save)}")
     sorry = ([f"say #!{invalid_id} {{}}"] if invalid_id else []) + ([ask] if step.repeat else [])
-    nodes = [
+    return [
         _skill_node(ids, suffix, "entry", [
             _SET.format(name=f"skill-choice-invalid-count-{rid}", value=" 0"),
             _SET.format(name=f"skill-choice-valid-{rid}", value=" null"),
@@ -102,16 +120,6 @@ def choice_skill(step: ir.AskStep, where: tuple[str, str], targets: dict[str, st
         ], source),
         _skill_node(ids, suffix, "sorry", sorry, [_go("true", "parse")], source),
     ]
-    next_ = [
-        Transition(
-            caption=f"User picked [{_short(o.value)}]",
-            condition=f"temp['skill-choice-ret-{rid}'] == {json.dumps(o.value, ensure_ascii=False)}",
-            node=targets[o.value],
-        )
-        for o in step.options
-    ]
-    next_.append(Transition(caption="On failure", condition="true", node=failure))
-    return _finish("choice", suffix, node, next_, nodes, "entry", data, source)
 
 
 def _short(choice: str) -> str:
@@ -158,17 +166,30 @@ def slot_skill(step: ir.FillStep, where: tuple[str, str], slot: SlotInfo, outcom
         "slotName": slot.slot,
         "entities": slot.entities,
     }
-    validation = []
     if step.validate_action is not None:
         data["validationAction"] = step.validate_action.value
-        validation = [f"{step.validate_action.value} {{}}"]
+    nodes = _slot_nodes(data, ids, suffix, source)
+    filled, not_found, already = outcomes
+    next_ = [
+        Transition(caption="On extracted", condition='temp.extracted == "true"', node=filled),
+        Transition(caption="On not found", condition='temp.notExtracted == "true"', node=not_found),
+        Transition(caption="On already extracted", condition='temp.alreadyExtracted == "true"', node=already),
+    ]
+    return _finish("Slot", suffix, node, next_, nodes, "check-if-extracted", data, source)
+
+
+def _slot_nodes(data: dict[str, Any], ids: IdRegistry, suffix: str, source: SourceSpan) -> list[FlowNode]:
+    """The five nodes of the slot skill, in the generator's order."""
+    slot, expiry, retries = data["slotName"], data["turnExpiry"], data["retryAttempts"]
+    ask_id, retry_id = data["contentElement"], data["notFoundElement"]
+    validation = [f"{data['validationAction']} {{}}"] if "validationAction" in data else []
     fill = (
-        f'basic-skills/slot_fill {{"slotName":"{slot.slot}","entities":"{",".join(slot.entities)}", '
+        f'basic-skills/slot_fill {{"slotName":"{slot}","entities":"{",".join(data["entities"])}", '
         f'"turnExpiry":{expiry}}}'
     )
-    extracted = f"session.slots['{slot.slot}'] && (temp.valid === undefined || temp.valid == \"true\")"
+    extracted = f"session.slots['{slot}'] && (temp.valid === undefined || temp.valid == \"true\")"
     reset_valid = 'builtin/setVariable {"type":"temp","name":"valid","value": "true"}'
-    nodes = [
+    return [
         _skill_node(ids, suffix, "slot-extract", [f"say #!{ask_id} {{}}"],
                     [_go(extracted, "extracted"), _go("true", "not-extracted")], source, on_receive=[fill, *validation]),
         _skill_node(ids, suffix, "extracted", [_SET.format(name="extracted", value='"true"')], [_go("true", "#")], source),
@@ -182,9 +203,9 @@ def slot_skill(step: ir.FillStep, where: tuple[str, str], slot: SlotInfo, outcom
             _go("true", "not-extracted"),
         ], source, on_receive=[fill, *validation]),
         _skill_node(ids, suffix, "check-if-extracted", [
-            f'basic-skills/slot_update_contexts {{"intentName":"{slot.intent}"}}',
+            f'basic-skills/slot_update_contexts {{"intentName":"{data["intent"]}"}}',
         ], [
-            _go(f"session.slots['{slot.slot}'] !== undefined", "already-extracted"),
+            _go(f"session.slots['{slot}'] !== undefined", "already-extracted"),
             _go("true", "slot-extract"),
         ], source),
         _skill_node(ids, suffix, "already-extracted", [
@@ -194,10 +215,3 @@ def slot_skill(step: ir.FillStep, where: tuple[str, str], slot: SlotInfo, outcom
             _go("true", "slot-extract"),
         ], source),
     ]
-    filled, not_found, already = outcomes
-    next_ = [
-        Transition(caption="On extracted", condition='temp.extracted == "true"', node=filled),
-        Transition(caption="On not found", condition='temp.notExtracted == "true"', node=not_found),
-        Transition(caption="On already extracted", condition='temp.alreadyExtracted == "true"', node=already),
-    ]
-    return _finish("Slot", suffix, node, next_, nodes, "check-if-extracted", data, source)

@@ -84,32 +84,39 @@ class BuilderBase:
         return self._tok_span(token) if token is not None else self._span(None)
 
     def _build(self, order: Iterable[Tree[Token]]) -> Any:
+        # The hot loop of the compiler: kept flat, with local names, on purpose.
         results: dict[int, Any] = {}
         places: dict[int, Place | None] = {}
+        pop_result, pop_place = results.pop, places.pop
+        values, layout = VALUE_TERMINALS, LAYOUT_TERMINALS
         top: Tree[Token] | None = None
         for node in reversed(list(order)):
             top = node
             children: list[Any] = []
-            first: Place | None = None
-            last: Place | None = None
+            first: Any = None  # a Token or a Place: both have line, column, end_line, end_column
+            last: Any = None
             for child in node.children:
-                if isinstance(child, Tree):
-                    place = places.pop(id(child))
-                    children.append(results.pop(id(child)))
-                else:
-                    place = (
-                        Place(child.line, child.column or 1, child.end_line or child.line, child.end_column or 1)
-                        if child.line
-                        else None
-                    )
-                    if child.type in VALUE_TERMINALS:
-                        children.append(child)
-                    elif child.type in LAYOUT_TERMINALS:
-                        place = None
-                if place is not None:
-                    first = first or place
-                    last = place
-            here = Place(first.line, first.column, last.end_line, last.end_column) if first and last else None
+                if type(child) is Tree:
+                    key = id(child)
+                    children.append(pop_result(key))
+                    place = pop_place(key)
+                    if place is not None:
+                        if first is None:
+                            first = place
+                        last = place
+                    continue
+                kind = child.type
+                if kind in values:
+                    children.append(child)
+                elif kind in layout:
+                    continue
+                if child.line:
+                    if first is None:
+                        first = child
+                    last = child
+            here = None
+            if first is not None:
+                here = Place(first.line, first.column or 1, last.end_line or last.line, last.end_column or 1)
             places[id(node)] = here
             results[id(node)] = getattr(self, node.data)(here, children)
         return results[id(top)]
