@@ -3,6 +3,7 @@
 The transformer (:mod:`flowbot.compiler.transform`) builds these from the Lark tree; the checks
 read them; the emitters turn them into Botpress v12 files. One class per construct, named after
 the grammar rule that builds it (``say_text`` → :class:`SayText`), with a ``kind`` discriminator.
+The leaves (names, strings, values, paths, conditions) are in :mod:`ir_expr`, re-exported here.
 """
 
 from __future__ import annotations
@@ -11,187 +12,38 @@ from typing import Annotated
 from typing import Literal
 
 from pydantic import BaseModel
-from pydantic import ConfigDict
 from pydantic import Field
 
 from flowbot.compiler.diagnostics import Span
-
-
-class IrModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Name(IrModel):
-    value: str
-    span: Span
-
-
-class Text(IrModel):
-    """A string of the source: ``value`` is decoded, ``raw`` is the token as written (with quotes)
-    so that positions inside it can be found again (template errors)."""
-
-    value: str
-    raw: str
-    span: Span
-
-
-class FreeText(IrModel):
-    """A line of free text (utterance, QnA question or answer, entity value)."""
-
-    value: str
-    span: Span
-
-
-# ------------------------------------------------------------------ values
-
-
-class StringValue(IrModel):
-    kind: Literal["string"] = "string"
-    text: Text
-
-    @property
-    def span(self) -> Span:
-        return self.text.span
-
-
-class TemplateValue(IrModel):
-    """An unquoted ``{{ expression }}``: stored as the template string (the runtime keeps its
-    native value)."""
-
-    kind: Literal["template"] = "template"
-    source: str
-    span: Span
-
-
-class NumberValue(IrModel):
-    kind: Literal["number"] = "number"
-    value: int | float
-    span: Span
-
-
-class BoolValue(IrModel):
-    kind: Literal["bool"] = "bool"
-    value: bool
-    span: Span
-
-
-class NullValue(IrModel):
-    kind: Literal["null"] = "null"
-    span: Span
-
-
-class ListValue(IrModel):
-    kind: Literal["list"] = "list"
-    items: list[Value]
-    span: Span
-
-
-class Pair(IrModel):
-    key: Text
-    value: Value
-
-
-class ObjectValue(IrModel):
-    kind: Literal["object"] = "object"
-    pairs: list[Pair]
-    span: Span
-
-
-Value = Annotated[
-    StringValue | TemplateValue | NumberValue | BoolValue | NullValue | ListValue | ObjectValue,
-    Field(discriminator="kind"),
-]
-
-
-# ------------------------------------------------------------------ memory paths and conditions
-
-
-class PathKey(IrModel):
-    key: str | int
-    span: Span
-
-
-class Path(IrModel):
-    """``scope.key.key[0]``: a memory path. ``scope`` is checked against the known scopes."""
-
-    scope: Name
-    keys: list[PathKey]
-    span: Span
-
-
-class PathOperand(IrModel):
-    kind: Literal["path"] = "path"
-    path: Path
-
-
-class LiteralOperand(IrModel):
-    kind: Literal["literal"] = "literal"
-    value: str | int | float | bool | None
-    span: Span
-
-
-class NumberCall(IrModel):
-    kind: Literal["number_call"] = "number_call"
-    operand: Operand
-    span: Span
-
-
-Operand = Annotated[PathOperand | LiteralOperand | NumberCall, Field(discriminator="kind")]
-
-
-class IntentCond(IrModel):
-    kind: Literal["intent"] = "intent"
-    name: Name
-
-
-class SlotCond(IrModel):
-    kind: Literal["slot"] = "slot"
-    name: Name
-
-
-class Compare(IrModel):
-    kind: Literal["compare"] = "compare"
-    left: Operand
-    op: str
-    right: Operand
-
-
-class IsSet(IrModel):
-    kind: Literal["is_set"] = "is_set"
-    operand: Operand
-    negated: bool
-
-
-class Contains(IrModel):
-    kind: Literal["contains"] = "contains"
-    left: Operand
-    right: Operand
-
-
-class Truthy(IrModel):
-    kind: Literal["truthy"] = "truthy"
-    operand: Operand
-
-
-class Not(IrModel):
-    kind: Literal["not"] = "not"
-    operand: Condition
-
-
-class And(IrModel):
-    kind: Literal["and"] = "and"
-    items: list[Condition]
-
-
-class Or(IrModel):
-    kind: Literal["or"] = "or"
-    items: list[Condition]
-
-
-Condition = Annotated[
-    IntentCond | SlotCond | Compare | IsSet | Contains | Truthy | Not | And | Or,
-    Field(discriminator="kind"),
-]
+from flowbot.compiler.ir_expr import And as And
+from flowbot.compiler.ir_expr import BoolValue as BoolValue
+from flowbot.compiler.ir_expr import Compare as Compare
+from flowbot.compiler.ir_expr import Condition as Condition
+from flowbot.compiler.ir_expr import Contains as Contains
+from flowbot.compiler.ir_expr import FreeText as FreeText
+from flowbot.compiler.ir_expr import IntentCond as IntentCond
+from flowbot.compiler.ir_expr import IrModel as IrModel
+from flowbot.compiler.ir_expr import IsSet as IsSet
+from flowbot.compiler.ir_expr import ListValue as ListValue
+from flowbot.compiler.ir_expr import LiteralOperand as LiteralOperand
+from flowbot.compiler.ir_expr import Name as Name
+from flowbot.compiler.ir_expr import Not as Not
+from flowbot.compiler.ir_expr import NullValue as NullValue
+from flowbot.compiler.ir_expr import NumberCall as NumberCall
+from flowbot.compiler.ir_expr import NumberValue as NumberValue
+from flowbot.compiler.ir_expr import ObjectValue as ObjectValue
+from flowbot.compiler.ir_expr import Operand as Operand
+from flowbot.compiler.ir_expr import Or as Or
+from flowbot.compiler.ir_expr import Pair as Pair
+from flowbot.compiler.ir_expr import Path as Path
+from flowbot.compiler.ir_expr import PathKey as PathKey
+from flowbot.compiler.ir_expr import PathOperand as PathOperand
+from flowbot.compiler.ir_expr import SlotCond as SlotCond
+from flowbot.compiler.ir_expr import StringValue as StringValue
+from flowbot.compiler.ir_expr import TemplateValue as TemplateValue
+from flowbot.compiler.ir_expr import Text as Text
+from flowbot.compiler.ir_expr import Truthy as Truthy
+from flowbot.compiler.ir_expr import Value as Value
 
 
 # ------------------------------------------------------------------ transitions

@@ -96,7 +96,7 @@ class BuilderBase:
             first: Any = None  # a Token or a Place: both have line, column, end_line, end_column
             last: Any = None
             for child in node.children:
-                if type(child) is Tree:
+                if isinstance(child, Tree):
                     key = id(child)
                     children.append(pop_result(key))
                     place = pop_place(key)
