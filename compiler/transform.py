@@ -2,7 +2,8 @@
 
 :class:`IrBuilder` builds the :class:`~flowbot.compiler.ir.FileIr` of one file. This module holds
 the rules of the file, the bot and the NLU declarations; :mod:`transform_flows` those of flows,
-nodes, steps, conditions and values. Block items (``retries 2``, ``on_failure -> x``...) come up
+nodes, steps and targets; :mod:`transform_values` those of conditions and values; and
+:mod:`transform_base` the tree walk that computes positions. Block items (``retries 2``, ``on_failure -> x``...) come up
 as :class:`~flowbot.compiler.transform_base.Setting` values that the enclosing rule gathers.
 """
 
