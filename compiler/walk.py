@@ -71,6 +71,15 @@ def value_templates(value: ir.Value) -> Iterator[ir.Text | ir.TemplateValue]:
             yield from value_templates(pair.value)
 
 
+def _top_level(value: ir.Value) -> Iterator[ir.Text | ir.TemplateValue]:
+    """Only a top-level string of a `set` value or an action argument is rendered; strings inside
+    lists and objects are stored as written (contract §2)."""
+    if isinstance(value, ir.StringValue):
+        yield value.text
+    elif isinstance(value, ir.TemplateValue):
+        yield value
+
+
 def _message_texts(message: ir.Message | None) -> Iterator[ir.Text]:
     if message is not None:
         yield from message.texts
@@ -99,10 +108,10 @@ def step_templates(step: ir.Step) -> Iterator[ir.Text | ir.TemplateValue]:
         for card in step.cards:
             yield from _card_texts(card)
     elif isinstance(step, ir.SetStep):
-        yield from value_templates(step.value)
+        yield from _top_level(step.value)
     elif isinstance(step, ir.RunStep):
         for arg in step.args:
-            yield from value_templates(arg.value)
+            yield from _top_level(arg.value)
     elif isinstance(step, ir.CallStep):
         yield step.url
         for value in (step.headers, step.body):

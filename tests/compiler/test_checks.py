@@ -192,3 +192,18 @@ def test_names_may_use_keywords_where_no_keyword_fits_but_not_reserved_targets(t
         """,
     )
     assert diags == []
+
+
+def test_strings_inside_set_objects_are_not_templates(tmp_path: Path) -> None:
+    # The runtime stores lists and objects as written: only a top-level string is rendered.
+    diags = diagnostics_of(
+        tmp_path,
+        """
+        flow main
+          node a
+            set temp.doc = {"example": "write {{ like this", "list": ["{{ tmp.x }}"]}
+            run builtin/setVariable(type = "temp", name = "x", value = {"raw": "{{ nope"})
+            -> end
+        """,
+    )
+    assert diags == []
