@@ -7,6 +7,7 @@ Every pass is linear in the number of nodes and transitions (loops use Tarjan's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
 
 from flowbot.compiler import ir
@@ -252,8 +253,11 @@ def _check_reachability(program: ir.Program, symbols: Symbols) -> Iterator[Diagn
                 yield diag("W001", node.name.span, node=node_name)
 
 
-def _follow(target: ir.Target, flow: str, callers: dict[str, set[str]], symbols: Symbols, visit: object) -> None:
-    assert callable(visit)
+Visit = Callable[[str, str | None], None]
+
+
+def _follow(target: ir.Target, flow: str, callers: dict[str, set[str]], symbols: Symbols, visit: Visit) -> None:
+    """Visit the node(s) a target leads to (a return leads to the named node of every caller)."""
     if target.kind == "node" and target.node is not None:
         visit(flow, target.node.value)
     elif target.kind == "flow" and target.flow is not None:
