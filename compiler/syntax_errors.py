@@ -131,7 +131,11 @@ def explain(exc: UnexpectedInput, text: str, file: str, lark: Lark) -> Diagnosti
     """The diagnostic for a Lark syntax error."""
     if isinstance(exc, UnexpectedCharacters):
         return _unexpected_character(exc, text, file, lark)
-    assert isinstance(exc, UnexpectedToken)
+    if not isinstance(exc, UnexpectedToken):  # UnexpectedEOF: LALR does not raise it, but be safe
+        line = exc.line if isinstance(exc.line, int) and exc.line > 0 else 1
+        column = exc.column if isinstance(exc.column, int) and exc.column > 0 else 1
+        span = Span(file=file, line=line, column=column, end_line=line, end_column=column + 1)
+        return diag("E003", span, expected=describe_expected(getattr(exc, "expected", ()) or (), lark))
     token = exc.token
     expected = _accepted(exc)
     span = token_span(token, file)
