@@ -70,6 +70,14 @@ def _read(path: Path, root: Path, out: list[Diagnostic]) -> str | None:
 
 def read_sources(root: Path) -> Sources:
     """Read every source file of the bot folder ``root`` (sorted, so builds are deterministic)."""
+    try:
+        return _read_sources(root)
+    except OSError as exc:  # an unreadable folder (permissions, a broken link...)
+        reason = exc.strerror or str(exc)
+        return Sources(diagnostics=[diag("E007", None, file=str(exc.filename or root), reason=reason)])
+
+
+def _read_sources(root: Path) -> Sources:
     out: list[Diagnostic] = []
     files = []
     for path in sorted(root.rglob(f"*{FLOW_SUFFIX}")):
