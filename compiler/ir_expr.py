@@ -1,0 +1,197 @@
+"""The IR's leaves: names and strings with their spans, values, memory paths and conditions.
+
+Part of the intermediate representation (:mod:`flowbot.compiler.ir` re-exports everything).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from typing import Literal
+
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+
+from flowbot.compiler.diagnostics import Span
+
+
+class IrModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Name(IrModel):
+    value: str
+    span: Span
+
+
+class Text(IrModel):
+    """A string of the source: ``value`` is decoded, ``raw`` is the token as written (with quotes)
+    so that positions inside it can be found again (template errors)."""
+
+    value: str
+    raw: str
+    span: Span
+
+
+class FreeText(IrModel):
+    """A line of free text (utterance, QnA question or answer, entity value)."""
+
+    value: str
+    span: Span
+
+
+# ------------------------------------------------------------------ values
+
+
+class StringValue(IrModel):
+    kind: Literal["string"] = "string"
+    text: Text
+
+    @property
+    def span(self) -> Span:
+        return self.text.span
+
+
+class TemplateValue(IrModel):
+    """An unquoted ``{{ expression }}``: stored as the template string (the runtime keeps its
+    native value)."""
+
+    kind: Literal["template"] = "template"
+    source: str
+    span: Span
+
+
+class NumberValue(IrModel):
+    kind: Literal["number"] = "number"
+    value: int | float
+    span: Span
+
+
+class BoolValue(IrModel):
+    kind: Literal["bool"] = "bool"
+    value: bool
+    span: Span
+
+
+class NullValue(IrModel):
+    kind: Literal["null"] = "null"
+    span: Span
+
+
+class ListValue(IrModel):
+    kind: Literal["list"] = "list"
+    items: list[Value]
+    span: Span
+
+
+class Pair(IrModel):
+    key: Text
+    value: Value
+
+
+class ObjectValue(IrModel):
+    kind: Literal["object"] = "object"
+    pairs: list[Pair]
+    span: Span
+
+
+Value = Annotated[
+    StringValue | TemplateValue | NumberValue | BoolValue | NullValue | ListValue | ObjectValue,
+    Field(discriminator="kind"),
+]
+
+
+# ------------------------------------------------------------------ memory paths and conditions
+
+
+class PathKey(IrModel):
+    key: str | int
+    span: Span
+
+
+class Path(IrModel):
+    """``scope.key.key[0]``: a memory path. ``scope`` is checked against the known scopes."""
+
+    scope: Name
+    keys: list[PathKey]
+    span: Span
+
+
+class PathOperand(IrModel):
+    kind: Literal["path"] = "path"
+    path: Path
+
+
+class LiteralOperand(IrModel):
+    kind: Literal["literal"] = "literal"
+    value: str | int | float | bool | None
+    span: Span
+
+
+class NumberCall(IrModel):
+    kind: Literal["number_call"] = "number_call"
+    operand: Operand
+    span: Span
+
+
+Operand = Annotated[PathOperand | LiteralOperand | NumberCall, Field(discriminator="kind")]
+
+
+class IntentCond(IrModel):
+    kind: Literal["intent"] = "intent"
+    name: Name
+
+
+class SlotCond(IrModel):
+    kind: Literal["slot"] = "slot"
+    name: Name
+
+
+class Compare(IrModel):
+    kind: Literal["compare"] = "compare"
+    left: Operand
+    op: str
+    right: Operand
+
+
+class IsSet(IrModel):
+    kind: Literal["is_set"] = "is_set"
+    operand: Operand
+    negated: bool
+
+
+class Contains(IrModel):
+    kind: Literal["contains"] = "contains"
+    left: Operand
+    right: Operand
+
+
+class Truthy(IrModel):
+    kind: Literal["truthy"] = "truthy"
+    operand: Operand
+
+
+class Not(IrModel):
+    kind: Literal["not"] = "not"
+    operand: Condition
+
+
+class And(IrModel):
+    kind: Literal["and"] = "and"
+    items: list[Condition]
+
+
+class Or(IrModel):
+    kind: Literal["or"] = "or"
+    items: list[Condition]
+
+
+Condition = Annotated[
+    IntentCond | SlotCond | Compare | IsSet | Contains | Truthy | Not | And | Or,
+    Field(discriminator="kind"),
+]
+
+
+for _model in list(globals().values()):
+    if isinstance(_model, type) and issubclass(_model, BaseModel) and _model is not BaseModel:
+        _model.model_rebuild()
