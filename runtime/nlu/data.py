@@ -37,8 +37,8 @@ class NluConfig(BaseModel):
 
     - ``oosThreshold``: the intent confidence under which the answer is ``none`` (0 < x < 1).
       Without it, the threshold learned at training time applies (it maps to confidence 0.5).
-    - ``oosMaxInScopeLoss``: when learning that threshold, the largest share of held-out in-scope
-      utterances that it may reject (default 0.05 for a bot).
+    - ``oosMaxInScopeLoss``: when learning that threshold for a context of 4 intents or more, the
+      largest share of held-out in-scope utterances it may reject (default 0.05).
     - ``timezone``: IANA zone in which dates and times are understood (default ``UTC``).
     - ``phoneRegion``: region of phone numbers written without a country code (default ``US``).
     """

@@ -1,7 +1,7 @@
 """Which of the bot's languages a message is in.
 
 ``py3langid`` (a langid.py model shipped inside the package, loaded without pickle) ranks the
-bot's languages. Short texts are hard to identify, so, as Botpress does, a detection is trusted
+97 languages it knows; the most probable of the bot's languages is the candidate. Short texts are hard to identify, so, as Botpress does, a detection is trusted
 above 0.5 for texts longer than 20 characters and 0.3 otherwise; when it is not, the share of the
 text made of words the bot was trained on in each language decides; failing that, the caller's
 language (the user's) or the bot's default language is used.
@@ -26,10 +26,9 @@ class LanguageDetector:
             from py3langid.langid import MODEL_FILE
             from py3langid.langid import LanguageIdentifier
 
-            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            known = [lang for lang in self.languages if lang in identifier.labels]
-            identifier.set_languages(known or None)
-            self._identifier = identifier
+            # Ranked among all the languages it knows: restricted to the bot's two or three, even
+            # "ok" would get a probability of 0.5.
+            self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         return self._identifier
 
     def detect(self, text: str) -> tuple[str, float]:

@@ -27,7 +27,8 @@ from flowbot.runtime.nlu.tokens import Token
 UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800,
                 "fortnight": 1209600, "month": 2592000, "year": 31536000, "decade": 315360000, "century": 3153600000}
 _DATE_SHAPES = re.compile(
-    r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|\d{1,2}:\d{2}(?::\d{2})?|\d{1,2}(?:am|pm|h\d{0,2})",
+    r"(?<![\w.,:/-])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}\.\d{1,2}\.\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?"
+    r"|\d{1,2}(?:am|pm|h\d{0,2}))(?![\w.,:/-])",
     re.IGNORECASE,
 )
 _TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}|\d(?:am|pm)|\d{1,2}h|\b(?:am|pm)\b", re.IGNORECASE)
@@ -51,9 +52,11 @@ class _Vocabulary:
         from dateparser.languages.loader import LocaleDataLoader
 
         info = LocaleDataLoader().get_locale(language).info
-        names = _words([p for k in _NAME_KEYS for p in info.get(k, [])])
+        # Two-letter abbreviations ("we", "sa", French "je") are mostly everyday words.
+        names = {w for w in _words([p for k in _NAME_KEYS for p in info.get(k, [])]) if len(w) > 2}
         self.strong = {w for w in names if len(w) > 3 and w not in _AMBIGUOUS}
-        self.weak = (names - self.strong) | _words([p for k in _PART_KEYS for p in info.get(k, [])])
+        parts = {p.casefold() for k in _PART_KEYS for p in info.get(k, []) if re.fullmatch(r"\w{4,}", p)}
+        self.weak = (names - self.strong) | parts
         self.ampm = _words(info.get("am", []) + info.get("pm", []))
         self.relative = _words(info.get("in", []) + info.get("ago", []))
         for phrases in info.get("relative-type", {}).values():
@@ -63,15 +66,22 @@ class _Vocabulary:
                     self.strong |= words  # today, tomorrow, demain, maintenant...
                 else:
                     self.relative |= words  # next, last, this, prochain...
+        self.numberish: set[str] = set()
+        clock_words: set[str] = set()
         for simplification in info.get("simplifications", []):
-            for pattern in simplification:
-                if re.fullmatch(r"[a-z]{4,}", pattern):
-                    self.strong.add(pattern)  # noon, midnight, tonight
-        self.numberish = {p for simp in info.get("simplifications", []) for p, v in simp.items()
-                          if re.fullmatch(r"[a-z]+", p) and str(v).isdigit()}  # "a", "an" -> 1
+            for pattern, value in simplification.items():
+                if re.fullmatch(r"[^\W\d_]+", pattern) and str(value).isdigit():
+                    self.numberish.add(pattern)  # "a", "an", "three" -> a number
+                else:
+                    plain = re.sub(r"\(\?:[^()]*\)\??", "", pattern).strip()  # "(?:12\s+)?noon" -> "noon"
+                    if re.fullmatch(r"[^\W\d_]{4,}", plain):
+                        self.strong.add(plain)  # noon, midnight, tonight
+                        clock_words.add(plain)
         self.units = {w: unit for unit in UNIT_SECONDS for w in _words(info.get(unit, [])) if len(w) > 1}
-        self.relative -= self.strong | self.weak | set(self.units)
+        self.relative = {w for w in self.relative if len(w) > 1} - self.strong - self.weak - set(self.units)
         self.fillers = _words(info.get("skip", []) + info.get("pertain", [])) - self.strong - self.weak
+        hours = {w for unit in ("hour", "minute") for w in _words(info.get(unit, []))}
+        self.time_words = hours | parts | self.ampm | clock_words
 
 
 class TemporalExtractor:
@@ -102,14 +112,15 @@ class TemporalExtractor:
         number_at = {n.start: n for n in numbers if n.name == "number"}
         found = self._durations(text, tokens, vocab, number_at)
         now = self.clock().astimezone(self.zone).replace(tzinfo=None)
-        for first, last in self._runs(tokens, vocab, number_at):
+        for first, last in self._runs(text, tokens, vocab, number_at):
             found.extend(self._parse_run(text, tokens, first, last, vocab, language, now))
         return found
 
-    def _kind(self, tokens: list[Token], k: int, vocab: _Vocabulary, number_at: dict[int, Entity]) -> str | None:
+    def _kind(self, tokens: list[Token], k: int, vocab: _Vocabulary, number_at: dict[int, Entity],
+              shapes: list[tuple[int, int]]) -> str | None:
         tok = tokens[k]
         word = tok.text.casefold()
-        if word in vocab.strong or _DATE_SHAPES.fullmatch(tok.text):
+        if word in vocab.strong or any(s <= tok.start and tok.end <= e for s, e in shapes):
             return "strong"
         if word in vocab.ampm:
             return "strong" if k > 0 and tokens[k - 1].text.isdigit() else None
@@ -122,14 +133,15 @@ class TemporalExtractor:
             return "number"
         if word in vocab.relative:
             return "relative"
-        if word in vocab.fillers or tok.text in {":", "/", "-", ".", ","}:
+        if word in vocab.fillers or tok.text in {":", "/", "-", "."}:
             return "filler"
         return None
 
-    def _runs(self, tokens: list[Token], vocab: _Vocabulary, number_at: dict[int, Entity]) -> list[tuple[int, int]]:
+    def _runs(self, text: str, tokens: list[Token], vocab: _Vocabulary, number_at: dict[int, Entity]) -> list[tuple[int, int]]:
         """Runs of date-like tokens that hold a date word: a strong one, a weak one next to a number
         or another date word, or a unit with a relative word ("in 3 days", "2 weeks ago")."""
-        kinds = [self._kind(tokens, k, vocab, number_at) for k in range(len(tokens))]
+        shapes = [(m.start(), m.end()) for m in _DATE_SHAPES.finditer(text)]
+        kinds = [self._kind(tokens, k, vocab, number_at, shapes) for k in range(len(tokens))]
         runs, i = [], 0
         while i < len(tokens):
             if kinds[i] is None:
@@ -156,7 +168,7 @@ class TemporalExtractor:
         if first > last:
             return []
         start, end = tokens[first].start, tokens[last].end
-        entity = self._parse(text, start, end, language, now)
+        entity = self._parse(text, start, end, language, vocab, now)
         if entity is not None:
             return [entity]
         cuts = [k for k in range(first + 1, last) if filler(k)]
@@ -168,7 +180,7 @@ class TemporalExtractor:
             lo = cut + 1
         return out
 
-    def _parse(self, text: str, start: int, end: int, language: str, now: datetime) -> Entity | None:
+    def _parse(self, text: str, start: int, end: int, language: str, vocab: _Vocabulary, now: datetime) -> Entity | None:
         span = text[start:end]
         settings = {"RELATIVE_BASE": now, "PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": True,
                     "TIMEZONE": self.timezone, "TO_TIMEZONE": self.timezone}
@@ -176,7 +188,8 @@ class TemporalExtractor:
         if data.date_obj is None:
             return None
         grain = data.period or "day"
-        if grain == "day" and (_TIME_OF_DAY.search(span) or data.date_obj.time() != datetime.min.time()):
+        words = set(re.findall(r"\w+", span.casefold()))
+        if grain in ("day", "time") and (_TIME_OF_DAY.search(span) or words & vocab.time_words):
             grain = "minute" if data.date_obj.minute else "hour"
         value = data.date_obj.isoformat(timespec="milliseconds")
         return system_entity("time", text, start, end, value, unit=grain)
