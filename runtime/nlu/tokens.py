@@ -9,16 +9,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pydantic import BaseModel
-from pydantic import ConfigDict
+from typing import NamedTuple
 
 # A word (letters, digits, underscore, any script) or one punctuation sign.
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _SPACES = re.compile(r"\s+")
 
 
-class Token(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Token(NamedTuple):
+    """A light value (not a pydantic model): a turn tokenizes its text several times."""
 
     text: str
     start: int
@@ -30,7 +29,7 @@ class Token(BaseModel):
 
 
 def tokenize(text: str) -> list[Token]:
-    return [Token(text=m.group(), start=m.start(), end=m.end()) for m in _TOKEN.finditer(text)]
+    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
 def normalize(text: str) -> str:

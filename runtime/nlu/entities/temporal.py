@@ -15,6 +15,7 @@ number and unit as written in ``extras`` (the shape Botpress gives Duckling's du
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
@@ -24,6 +25,7 @@ from flowbot.runtime.nlu.entities.model import Entity
 from flowbot.runtime.nlu.entities.model import system_entity
 from flowbot.runtime.nlu.tokens import Token
 
+CACHE_SIZE = 4096
 UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800,
                 "fortnight": 1209600, "month": 2592000, "year": 31536000, "decade": 315360000, "century": 3153600000}
 _DATE_SHAPES = re.compile(
@@ -90,6 +92,7 @@ class TemporalExtractor:
         self.timezone = timezone
         self.clock = clock or (lambda: datetime.now(self.zone))
         self._vocab: dict[str, _Vocabulary | None] = {}
+        self._cache: OrderedDict[tuple[str, str, datetime], tuple[datetime | None, str | None]] = OrderedDict()
 
     def vocabulary(self, language: str) -> _Vocabulary | None:
         if language not in self._vocab:
@@ -180,18 +183,31 @@ class TemporalExtractor:
             lo = cut + 1
         return out
 
-    def _parse(self, text: str, start: int, end: int, language: str, vocab: _Vocabulary, now: datetime) -> Entity | None:
-        span = text[start:end]
-        settings = {"RELATIVE_BASE": now, "PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": True,
+    def _date_data(self, span: str, language: str, now: datetime) -> tuple[datetime | None, str | None]:
+        """dateparser's reading of a span, cached: "tomorrow" or "at 5pm" recur across users, and a
+        parse costs about a millisecond. Keys hold the minute, on which relative dates depend."""
+        key = (span.casefold(), language, now.replace(second=0, microsecond=0))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        settings = {"RELATIVE_BASE": key[2], "PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": True,
                     "TIMEZONE": self.timezone, "TO_TIMEZONE": self.timezone}
         data = self._parser_class(languages=[language], settings=settings).get_date_data(span)
-        if data.date_obj is None:
+        self._cache[key] = (data.date_obj, data.period)
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return self._cache[key]
+
+    def _parse(self, text: str, start: int, end: int, language: str, vocab: _Vocabulary, now: datetime) -> Entity | None:
+        span = text[start:end]
+        date_obj, period = self._date_data(span, language, now)
+        if date_obj is None:
             return None
-        grain = data.period or "day"
+        grain = period or "day"
         words = set(re.findall(r"\w+", span.casefold()))
         if grain in ("day", "time") and (_TIME_OF_DAY.search(span) or words & vocab.time_words):
-            grain = "minute" if data.date_obj.minute else "hour"
-        value = data.date_obj.isoformat(timespec="milliseconds")
+            grain = "minute" if date_obj.minute else "hour"
+        value = date_obj.isoformat(timespec="milliseconds")
         return system_entity("time", text, start, end, value, unit=grain)
 
     def _durations(self, text: str, tokens: list[Token], vocab: _Vocabulary, number_at: dict[int, Entity]) -> list[Entity]:

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench` = `python -m benchmarks`): each module's ``main()`` prints its figures."""
