@@ -30,7 +30,9 @@ def _baseline(data: dict) -> dict:
     from flowbot.runtime.nlu.classifier import choose_threshold
 
     started = time.perf_counter()
-    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LinearSVC(C=1.0, random_state=0))
+    model = make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LinearSVC(C=1.0, random_state=0)
+    )
     model.fit([t for t, _ in data["train"]], [lab for _, lab in data["train"]])
     labels = list(model.classes_)
     val = model.decision_function([t for t, _ in data["val"]])
@@ -43,9 +45,13 @@ def _baseline(data: dict) -> dict:
         times.append((time.perf_counter() - t0) * 1000)
         correct += scores.max() >= theta and labels[int(scores.argmax())] == gold
     rejected = sum(model.decision_function([t])[0].max() < theta for t, _ in data["oos_test"])
-    return {"in_scope_accuracy": correct / len(data["test"]), "oos_recall": rejected / len(data["oos_test"]),
-            "train_seconds": train_seconds, "latency_p50_ms": float(np.percentile(times, 50)),
-            "latency_p99_ms": float(np.percentile(times, 99))}
+    return {
+        "in_scope_accuracy": correct / len(data["test"]),
+        "oos_recall": rejected / len(data["oos_test"]),
+        "train_seconds": train_seconds,
+        "latency_p50_ms": float(np.percentile(times, 50)),
+        "latency_p99_ms": float(np.percentile(times, 99)),
+    }
 
 
 def _full_predict_latency(data: dict) -> dict:
@@ -58,7 +64,10 @@ def _full_predict_latency(data: dict) -> dict:
 
     names = sorted({lab for _, lab in data["train"]})
     training = TrainingData(
-        default_language="en", languages=["en"], entities=[], config=NluConfig(),
+        default_language="en",
+        languages=["en"],
+        entities=[],
+        config=NluConfig(),
         intents=[IntentInfo(name=n, contexts=("global",)) for n in names],
         examples={"en": [Example(text=t, intent=lab) for t, lab in data["train"]]},
     )
@@ -72,8 +81,11 @@ def _full_predict_latency(data: dict) -> dict:
         t0 = time.perf_counter()
         model.predict(text, ["global"])
         times.append((time.perf_counter() - t0) * 1000)
-    return {"bot_train_seconds": train_seconds, "predict_p50_ms": float(np.percentile(times, 50)),
-            "predict_p99_ms": float(np.percentile(times, 99))}
+    return {
+        "bot_train_seconds": train_seconds,
+        "predict_p50_ms": float(np.percentile(times, 50)),
+        "predict_p99_ms": float(np.percentile(times, 99)),
+    }
 
 
 def main() -> None:
@@ -91,19 +103,31 @@ def main() -> None:
     full = _full_predict_latency(data)
     results = {"flowbot": ours, "baseline_word_tfidf_linearsvc": base, "flowbot_full_predict": full}
     print(f"{'':34}{'in-scope acc':>14}{'oos recall':>12}{'train s':>9}{'p50 ms':>8}{'p99 ms':>8}")
-    print(f"{'flowbot (words+chars+pairs, SVM)':34}{ours['in_scope_accuracy']:>14.2%}{ours['oos_recall']:>12.2%}"
-          f"{ours['train_seconds']:>9.1f}{ours['latency_p50_ms']:>8.3f}{ours['latency_p99_ms']:>8.3f}")
-    print(f"{'baseline (word tf-idf, SVM)':34}{base['in_scope_accuracy']:>14.2%}{base['oos_recall']:>12.2%}"
-          f"{base['train_seconds']:>9.1f}{base['latency_p50_ms']:>8.3f}{base['latency_p99_ms']:>8.3f}")
+    print(
+        f"{'flowbot (words+chars+pairs, SVM)':34}"
+        f"{ours['in_scope_accuracy']:>14.2%}{ours['oos_recall']:>12.2%}"
+        f"{ours['train_seconds']:>9.1f}{ours['latency_p50_ms']:>8.3f}{ours['latency_p99_ms']:>8.3f}"
+    )
+    print(
+        f"{'baseline (word tf-idf, SVM)':34}{base['in_scope_accuracy']:>14.2%}{base['oos_recall']:>12.2%}"
+        f"{base['train_seconds']:>9.1f}{base['latency_p50_ms']:>8.3f}{base['latency_p99_ms']:>8.3f}"
+    )
     for name, (acc, rec) in PAPER.items():
         print(f"{name + ' (paper, oos-train)':34}{acc:>13.1f}%{rec:>11.1f}%")
-    print(f"in-scope accuracy without the threshold: {ours['in_scope_accuracy_no_threshold']:.2%}; "
-          f"macro F1 {ours['macro_f1']:.4f}; model {ours['model_bytes'] / 1e6:.1f} MB")
-    print(f"ratios to the baseline: training x{ours['train_seconds'] / base['train_seconds']:.2f}, "
-          f"p99 latency x{ours['latency_p99_ms'] / base['latency_p99_ms']:.2f}")
-    print(f"whole NluModel.predict (entities, election): p50 {full['predict_p50_ms']:.3f} ms, "
-          f"p99 {full['predict_p99_ms']:.3f} ms (x{full['predict_p99_ms'] / base['latency_p99_ms']:.2f} the baseline's p99); "
-          f"bot training {full['bot_train_seconds']:.1f} s")
+    print(
+        f"in-scope accuracy without the threshold: {ours['in_scope_accuracy_no_threshold']:.2%}; "
+        f"macro F1 {ours['macro_f1']:.4f}; model {ours['model_bytes'] / 1e6:.1f} MB"
+    )
+    print(
+        f"ratios to the baseline: training x{ours['train_seconds'] / base['train_seconds']:.2f}, "
+        f"p99 latency x{ours['latency_p99_ms'] / base['latency_p99_ms']:.2f}"
+    )
+    print(
+        f"whole NluModel.predict (entities, election): p50 {full['predict_p50_ms']:.3f} ms, "
+        f"p99 {full['predict_p99_ms']:.3f} ms "
+        f"(x{full['predict_p99_ms'] / base['latency_p99_ms']:.2f} the baseline's p99); "
+        f"bot training {full['bot_train_seconds']:.1f} s"
+    )
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "clinc150.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

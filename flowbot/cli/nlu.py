@@ -26,7 +26,10 @@ def _print_result(result: Any) -> None:
     rows = [
         ("in-scope accuracy", f"{result.in_scope_accuracy:.2%}"),
         ("  without the out-of-scope threshold", f"{result.in_scope_accuracy_no_threshold:.2%}"),
-        ("out-of-scope recall", "n/a (no out-of-scope test data)" if result.oos_recall is None else f"{result.oos_recall:.2%}"),
+        (
+            "out-of-scope recall",
+            "n/a (no out-of-scope test data)" if result.oos_recall is None else f"{result.oos_recall:.2%}",
+        ),
         ("macro F1", f"{result.macro_f1:.4f}"),
         ("training time", f"{result.train_seconds:.1f} s"),
         ("prediction latency p50 / p99", f"{result.latency_p50_ms:.3f} / {result.latency_p99_ms:.3f} ms"),
@@ -41,22 +44,58 @@ def _print_result(result: Any) -> None:
 
 
 @command.command(name="eval")
-@click.option("--train", "train_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Training utterances, one 'text<TAB>intent' per line.")
-@click.option("--test", "test_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Test utterances; intent 'oos' (or 'none') marks out-of-scope ones.")
-@click.option("--val", "val_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Validation utterances on which to choose the out-of-scope threshold "
-                   "(default: held-out folds of the training data).")
-@click.option("--clinc", "clinc_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CLINC150's data_full.json, instead of --train/--test/--val.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as JSON.")
-@click.option("--language", default="en", show_default=True, help="Language of the utterances (stemming, numbers).")
-@click.option("--max-loss", default=0.01, show_default=True, type=click.FloatRange(0.0, 0.5),
-              help="Share of in-scope accuracy the out-of-scope threshold may give up.")
+@click.option(
+    "--train",
+    "train_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Training utterances, one 'text<TAB>intent' per line.",
+)
+@click.option(
+    "--test",
+    "test_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Test utterances; intent 'oos' (or 'none') marks out-of-scope ones.",
+)
+@click.option(
+    "--val",
+    "val_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Validation utterances on which to choose the out-of-scope threshold "
+    "(default: held-out folds of the training data).",
+)
+@click.option(
+    "--clinc",
+    "clinc_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CLINC150's data_full.json, instead of --train/--test/--val.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the figures as JSON.",
+)
+@click.option(
+    "--language", default="en", show_default=True, help="Language of the utterances (stemming, numbers)."
+)
+@click.option(
+    "--max-loss",
+    default=0.01,
+    show_default=True,
+    type=click.FloatRange(0.0, 0.5),
+    help="Share of in-scope accuracy the out-of-scope threshold may give up.",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
-def eval_command(train_path: Path | None, test_path: Path | None, val_path: Path | None, clinc_path: Path | None,
-                 json_path: Path | None, language: str, max_loss: float, seed: int) -> None:
+def eval_command(
+    train_path: Path | None,
+    test_path: Path | None,
+    val_path: Path | None,
+    clinc_path: Path | None,
+    json_path: Path | None,
+    language: str,
+    max_loss: float,
+    seed: int,
+) -> None:
     """Train on labelled utterances and report in-scope accuracy, out-of-scope recall, macro F1,
     training time and prediction latency."""
     from flowbot.runtime.nlu.evaluate import Dataset
@@ -73,8 +112,11 @@ def eval_command(train_path: Path | None, test_path: Path | None, val_path: Path
         elif train_path is None or test_path is None:
             _fail("give --train and --test (or --clinc)")
         else:
-            dataset = Dataset(train=load_tsv(train_path), test=load_tsv(test_path),
-                              val=load_tsv(val_path) if val_path else None)
+            dataset = Dataset(
+                train=load_tsv(train_path),
+                test=load_tsv(test_path),
+                val=load_tsv(val_path) if val_path else None,
+            )
         click.echo(f"training on {len(dataset.train)} utterances...", err=True)
         result = evaluate(dataset, language=language, max_loss=max_loss, seed=seed)
     except DatasetError as exc:
@@ -97,8 +139,10 @@ def _load_bot(bot_dir: Path, workdir: Path) -> Any:
         try:
             from flowbot.compiler import build
         except ImportError:
-            _fail(f"{bot_dir} is a DSL source folder, and the compiler is not available in this installation: "
-                  "compile it with `bot build` and pass the output folder")
+            _fail(
+                f"{bot_dir} is a DSL source folder, and the compiler is not available in this installation: "
+                "compile it with `bot build` and pass the output folder"
+            )
         result = build(bot_dir, workdir / "bot")
         if not result.ok:
             _fail(f"{bot_dir} does not compile; run `bot build {bot_dir}` to see why")
@@ -112,11 +156,19 @@ def _load_bot(bot_dir: Path, workdir: Path) -> Any:
 @command.command(name="predict")
 @click.argument("bot_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("text")
-@click.option("--context", "contexts", multiple=True, help="An included context (repeatable; default: global).")
+@click.option(
+    "--context", "contexts", multiple=True, help="An included context (repeatable; default: global)."
+)
 @click.option("--language", default=None, help="The user's language, used when it cannot be detected.")
-@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where trained models are kept (default: ~/.cache/flowbot/nlu).")
-def predict_command(bot_dir: Path, text: str, contexts: tuple[str, ...], language: str | None, cache_dir: Path | None) -> None:
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where trained models are kept (default: ~/.cache/flowbot/nlu).",
+)
+def predict_command(
+    bot_dir: Path, text: str, contexts: tuple[str, ...], language: str | None, cache_dir: Path | None
+) -> None:
     """Print the event.nlu object the bot in BOT_DIR computes for TEXT (a compiled or Botpress
     bot folder, or a DSL source folder)."""
     from flowbot.errors import FlowbotError

@@ -102,13 +102,18 @@ def classifier_parts(clf: IntentClassifier, prefix: str) -> tuple[ClassifierMeta
         theta=clf.theta,
         slope=clf.slope,
     )
-    arrays = {f"{prefix}coef": clf.coef.astype(np.float32), f"{prefix}intercept": clf.intercept.astype(np.float32)}
+    arrays = {
+        f"{prefix}coef": clf.coef.astype(np.float32),
+        f"{prefix}intercept": clf.intercept.astype(np.float32),
+    }
     for name, block in zip(BLOCKS, clf.blocks):
         arrays[f"{prefix}idf/{name}"] = block.idf.astype(np.float32)
     return meta, arrays
 
 
-def classifier_from_parts(language: str, meta: ClassifierMeta, arrays: dict[str, np.ndarray], prefix: str) -> IntentClassifier:
+def classifier_from_parts(
+    language: str, meta: ClassifierMeta, arrays: dict[str, np.ndarray], prefix: str
+) -> IntentClassifier:
     """Rebuild a classifier, checking that arrays and metadata agree (a mismatch is a corrupt model)."""
     blocks, offset = [], 0
     for name in BLOCKS:
@@ -120,9 +125,18 @@ def classifier_from_parts(language: str, meta: ClassifierMeta, arrays: dict[str,
         offset += len(vocab)
     coef, intercept = arrays[f"{prefix}coef"], arrays[f"{prefix}intercept"]
     if coef.shape != (offset, len(meta.labels)) or intercept.shape != (len(meta.labels),):
-        raise ValueError(f"weights have shape {coef.shape}/{intercept.shape}, expected ({offset}, {len(meta.labels)})")
-    return IntentClassifier(language, meta.labels, blocks, coef.astype(np.float32), intercept.astype(np.float64),
-                            meta.theta, meta.slope)
+        raise ValueError(
+            f"weights have shape {coef.shape}/{intercept.shape}, expected ({offset}, {len(meta.labels)})"
+        )
+    return IntentClassifier(
+        language,
+        meta.labels,
+        blocks,
+        coef.astype(np.float32),
+        intercept.astype(np.float64),
+        meta.theta,
+        meta.slope,
+    )
 
 
 def _analyze_all(analyzer: Analyzer, texts: Sequence[str]) -> list[tuple[list[str], ...]]:
@@ -142,7 +156,9 @@ def background_texts(texts: Sequence[str], vocabulary_texts: Sequence[str], seed
         if words and i % 2 == 0:
             out.append(" ".join(rng.choices(words, k=n)))
         else:
-            out.append(" ".join("".join(rng.choices(string.ascii_lowercase, k=rng.randint(2, 8))) for _ in range(n)))
+            out.append(
+                " ".join("".join(rng.choices(string.ascii_lowercase, k=rng.randint(2, 8))) for _ in range(n))
+            )
     return out
 
 
@@ -169,10 +185,16 @@ def fit_classifier(
     analyzer = Analyzer(language)
     docs = _analyze_all(analyzer, texts)
     large = len(texts) >= options.large_data
-    min_df = {"words": 1, "chars": options.chars_min_df_large if large else 1, "pairs": options.pairs_min_df_large if large else 1}
+    min_df = {
+        "words": 1,
+        "chars": options.chars_min_df_large if large else 1,
+        "pairs": options.pairs_min_df_large if large else 1,
+    }
     vectorizers, matrices = [], []
     for i, name in enumerate(BLOCKS):
-        vec = TfidfVectorizer(analyzer=block_getter(i), sublinear_tf=True, min_df=min_df[name], dtype=np.float64)
+        vec = TfidfVectorizer(
+            analyzer=block_getter(i), sublinear_tf=True, min_df=min_df[name], dtype=np.float64
+        )
         try:
             matrices.append(vec.fit_transform(docs))
         except ValueError:  # an empty vocabulary (e.g. no word pair in one-word utterances)
@@ -193,7 +215,10 @@ def fit_classifier(
         blocks.append(TfidfBlock(vocab, np.asarray(idf, dtype=np.float32), offset))
         offset += len(vocab)
     return IntentClassifier(
-        language, label_names, blocks, np.ascontiguousarray(coef.T, dtype=np.float32),
+        language,
+        label_names,
+        blocks,
+        np.ascontiguousarray(coef.T, dtype=np.float32),
         intercept.astype(np.float32).astype(np.float64),
     )
 
@@ -240,7 +265,9 @@ def fit_slope(scores: np.ndarray, targets: np.ndarray, theta: float) -> float:
     return float(round(math.exp(result.x), 6))
 
 
-def calibrate(classifier: IntentClassifier, scores: np.ndarray, y: np.ndarray, max_loss: float | None) -> None:
+def calibrate(
+    classifier: IntentClassifier, scores: np.ndarray, y: np.ndarray, max_loss: float | None
+) -> None:
     """Set the out-of-scope threshold and the confidence slope from held-out scores (columns: the
     classifier's labels; ``y``: label indices). With held-out background examples and no
     ``max_loss``, the threshold separates them from the in-scope ones (:func:`choose_threshold_balanced`);

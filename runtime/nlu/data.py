@@ -59,7 +59,9 @@ class NluConfig(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Paris')") from exc
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as 'Europe/Paris')"
+            ) from exc
         return value
 
 
@@ -143,7 +145,9 @@ def _intent_definitions(bot: BotDefinition) -> list[IntentDefinition]:
         if not entry.data.enabled:
             intents.pop(name, None)
         elif name not in intents:
-            intents[name] = IntentDefinition(name=name, utterances=entry.data.questions, contexts=entry.data.contexts)
+            intents[name] = IntentDefinition(
+                name=name, utterances=entry.data.questions, contexts=entry.data.contexts
+            )
     return [intents[name] for name in sorted(intents)]
 
 

@@ -7,8 +7,8 @@
   is elected (ties go to the first included).
 - In it, ``none`` competes with the context's intents with the out-of-scope confidence
   ``oos = t * (1 - best) / (1 - t)`` (capped at 1), where ``t`` is the out-of-scope threshold on
-  intent confidences: ``none`` wins exactly when the best intent's confidence is below ``t`` (a tie goes to the intent). With the
-  learned threshold, ``t`` is 0.5 and ``oos = 1 - best``.
+  intent confidences: ``none`` wins exactly when the best intent's confidence is below ``t`` (a tie
+  goes to the intent). With the learned threshold, ``t`` is 0.5 and ``oos = 1 - best``.
 - ``intents`` is the top two of that competition rescaled to sum to 1, ``intent`` the first.
 - ``ambiguous``: every rescaled confidence within 0.1 of 1/n (or all but a leading ``none``).
 """
@@ -54,7 +54,10 @@ def is_ambiguous(scaled: list[tuple[str, float]]) -> bool:
 
 
 def elect(
-    confidences: dict[str, dict[str, float]], intents: list[IntentInfo], included: list[str], oos_threshold: float = 0.5
+    confidences: dict[str, dict[str, float]],
+    intents: list[IntentInfo],
+    included: list[str],
+    oos_threshold: float = 0.5,
 ) -> Election:
     """``confidences``: per context, the confidence of each intent of that context."""
     all_contexts = sorted({c for i in intents for c in i.contexts}) or [GLOBAL]
@@ -71,4 +74,6 @@ def elect(
     ranked = sorted([*members, (NONE, oos)], key=lambda item: (-item[1], item[0] == NONE, item[0]))[:2]
     scaled = _scale(ranked)
     listed = [{"name": name, "confidence": round(conf, 4), "context": context} for name, conf in scaled]
-    return Election(intent=listed[0], intents=listed, ambiguous=is_ambiguous(scaled), included_contexts=contexts)
+    return Election(
+        intent=listed[0], intents=listed, ambiguous=is_ambiguous(scaled), included_contexts=contexts
+    )

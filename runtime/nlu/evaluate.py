@@ -87,7 +87,9 @@ def load_clinc(path: Path) -> Dataset:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DatasetError(f"{path}: cannot read: {exc}") from exc
     except (KeyError, TypeError, ValueError) as exc:
-        raise DatasetError(f"{path}: not a CLINC150 data file (keys train, val, test, oos_val, oos_test): {exc}") from exc
+        raise DatasetError(
+            f"{path}: not a CLINC150 data file (keys train, val, test, oos_val, oos_test): {exc}"
+        ) from exc
 
 
 def _model_bytes(clf: IntentClassifier) -> int:
@@ -118,7 +120,12 @@ def _accuracy(pairs: Pairs, predicted: list[str], oos: set[str]) -> float:
 
 
 def evaluate(
-    dataset: Dataset, *, language: str = "en", max_loss: float = 0.01, seed: int = 0, oos_labels: Sequence[str] = OOS_LABELS
+    dataset: Dataset,
+    *,
+    language: str = "en",
+    max_loss: float = 0.01,
+    seed: int = 0,
+    oos_labels: Sequence[str] = OOS_LABELS,
 ) -> EvalResult:
     from sklearn.metrics import f1_score
 
@@ -130,8 +137,14 @@ def evaluate(
     if dataset.val:
         validation = ([t for t, _ in dataset.val], [lab for _, lab in dataset.val])
     started = time.perf_counter()
-    clf = train_classifier([t for t, _ in train], [lab for _, lab in train], language,
-                           max_loss=max_loss, seed=seed, validation=validation)
+    clf = train_classifier(
+        [t for t, _ in train],
+        [lab for _, lab in train],
+        language,
+        max_loss=max_loss,
+        seed=seed,
+        validation=validation,
+    )
     train_seconds = time.perf_counter() - started
     predicted, times = _predict(clf, [t for t, _ in dataset.test])
     raw_theta, clf.theta = clf.theta, -np.inf

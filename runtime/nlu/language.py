@@ -1,10 +1,11 @@
 """Which of the bot's languages a message is in.
 
 ``py3langid`` (a langid.py model shipped inside the package, loaded without pickle) ranks the
-97 languages it knows; the most probable of the bot's languages is the candidate. Short texts are hard to identify, so, as Botpress does, a detection is trusted
-above 0.5 for texts longer than 20 characters and 0.3 otherwise; when it is not, the share of the
-text made of words the bot was trained on in each language decides; failing that, the caller's
-language (the user's) or the bot's default language is used.
+97 languages it knows; the most probable of the bot's languages is the candidate. Short texts are
+hard to identify, so, as Botpress does, a detection is trusted above 0.5 for texts longer than 20
+characters and 0.3 otherwise; when it is not, the share of the text made of words the bot was
+trained on in each language decides; failing that, the caller's language (the user's) or the
+bot's default language is used.
 """
 
 from __future__ import annotations

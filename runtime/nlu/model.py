@@ -51,7 +51,9 @@ FORMAT_VERSION = 1
 MAX_TEXT = 4096
 
 
-def default_nlu(included_contexts: list[str] | None = None, language: str = NOT_AVAILABLE, errored: bool = False) -> dict[str, Any]:
+def default_nlu(
+    included_contexts: list[str] | None = None, language: str = NOT_AVAILABLE, errored: bool = False
+) -> dict[str, Any]:
     """What ``event.nlu`` holds when the NLU does not run (Botpress's ``Event()`` defaults)."""
     return {
         "entities": [],
@@ -91,7 +93,9 @@ class ModelMeta(BaseModel):
 
 
 class LanguageModel:
-    def __init__(self, classifiers: dict[str, IntentClassifier], exact: dict[str, list[str]], tagger: SlotTagger | None) -> None:
+    def __init__(
+        self, classifiers: dict[str, IntentClassifier], exact: dict[str, list[str]], tagger: SlotTagger | None
+    ) -> None:
         self.classifiers = classifiers  # context -> classifier of its intents
         self.exact = exact
         self.tagger = tagger
@@ -103,12 +107,19 @@ class LanguageModel:
 class NluModel:
     """Build it with :func:`flowbot.runtime.nlu.train_nlu`, or :meth:`load` a saved one."""
 
-    def __init__(self, meta: ModelMeta, languages: dict[str, LanguageModel], clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        meta: ModelMeta,
+        languages: dict[str, LanguageModel],
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.meta = meta
         self.languages = languages
         self.intents = {i.name: i for i in meta.intents}
         self.entities = EntityExtractor(meta.entities, meta.config.timezone, meta.config.phoneRegion, clock)
-        self.detector = LanguageDetector(meta.languages, {lang: lm.vocabulary() for lang, lm in languages.items()})
+        self.detector = LanguageDetector(
+            meta.languages, {lang: lm.vocabulary() for lang, lm in languages.items()}
+        )
 
     @property
     def data_hash(self) -> str:
@@ -127,7 +138,9 @@ class NluModel:
 
     # -- prediction -------------------------------------------------------------------------------
 
-    def predict(self, text: str, included_contexts: list[str] | None, language: str | None = None) -> dict[str, Any]:
+    def predict(
+        self, text: str, included_contexts: list[str] | None, language: str | None = None
+    ) -> dict[str, Any]:
         """``event.nlu`` for ``text``. Never raises: a failure gives ``errored: true`` and defaults."""
         started = time.perf_counter()
         try:
@@ -148,7 +161,9 @@ class NluModel:
         used = detected if detected in self.languages else self._fallback_language(language)
         return used, detected
 
-    def _predict(self, text: str, included: list[str], language: str | None, started: float) -> dict[str, Any]:
+    def _predict(
+        self, text: str, included: list[str], language: str | None, started: float
+    ) -> dict[str, Any]:
         used, detected = self._language(text, language)
         entities = self.entities.extract(text, used)
         lm = self.languages.get(used)
@@ -215,7 +230,9 @@ class NluModel:
         try:
             for lang, lang_meta in meta.per_language.items():
                 if len(lang_meta.contexts) != len(lang_meta.classifiers):
-                    raise ValueError(f"{len(lang_meta.contexts)} contexts but {len(lang_meta.classifiers)} classifiers")
+                    raise ValueError(
+                        f"{len(lang_meta.contexts)} contexts but {len(lang_meta.classifiers)} classifiers"
+                    )
                 classifiers = {
                     ctx: classifier_from_parts(lang, clf_meta, arrays, f"{lang}/contexts/{index}/")
                     for index, (ctx, clf_meta) in enumerate(zip(lang_meta.contexts, lang_meta.classifiers))
@@ -225,7 +242,9 @@ class NluModel:
                     tagger = tagger_from_parts(lang_meta.tagger, arrays, f"{lang}/slots/")
                 languages[lang] = LanguageModel(classifiers, lang_meta.exact, tagger)
         except (KeyError, ValueError) as exc:
-            raise NluModelError(f"{directory}: the NLU model is inconsistent ({exc}); rebuild the bot") from exc
+            raise NluModelError(
+                f"{directory}: the NLU model is inconsistent ({exc}); rebuild the bot"
+            ) from exc
         return cls(meta, languages, clock)
 
 

@@ -57,7 +57,9 @@ def token_features(tokens: Sequence[Token], entities: Sequence[Entity]) -> list[
 
 
 class SlotTagger:
-    def __init__(self, features: list[str], labels: list[str], coef: np.ndarray, intercept: np.ndarray) -> None:
+    def __init__(
+        self, features: list[str], labels: list[str], coef: np.ndarray, intercept: np.ndarray
+    ) -> None:
         self.features = features
         self.index = {f: i for i, f in enumerate(features)}
         self.labels = labels
@@ -86,7 +88,10 @@ class TaggerMeta(BaseModel):
 
 
 def tagger_parts(tagger: SlotTagger, prefix: str) -> tuple[TaggerMeta, dict[str, np.ndarray]]:
-    arrays = {f"{prefix}coef": tagger.coef.astype(np.float32), f"{prefix}intercept": tagger.intercept.astype(np.float32)}
+    arrays = {
+        f"{prefix}coef": tagger.coef.astype(np.float32),
+        f"{prefix}intercept": tagger.intercept.astype(np.float32),
+    }
     return TaggerMeta(features=tagger.features, labels=tagger.labels), arrays
 
 
@@ -112,7 +117,10 @@ def train_tagger(examples: Sequence[Example], entities_of: Any, seed: int = 0) -
             continue
         tokens = tokenize(ex.text)
         for tok, feats in zip(tokens, token_features(tokens, entities_of(ex.text))):
-            label = next((_label(ex.intent, s.slot) for s in ex.spans if s.start <= tok.start and tok.end <= s.end), OUTSIDE)
+            label = next(
+                (_label(ex.intent, s.slot) for s in ex.spans if s.start <= tok.start and tok.end <= s.end),
+                OUTSIDE,
+            )
             rows.append(dict.fromkeys(feats, 1.0))
             labels.append(label)
     if len(set(labels)) < 2:
@@ -123,12 +131,21 @@ def train_tagger(examples: Sequence[Example], entities_of: Any, seed: int = 0) -
     model.fit(matrix, labels)
     coef, intercept = model.coef_, model.intercept_
     if len(model.classes_) == 2:  # binary: scikit-learn keeps one row, for the second class
-        coef, intercept = np.vstack([-coef[0] / 2, coef[0] / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
-    return SlotTagger(list(vectorizer.get_feature_names_out()), [str(c) for c in model.classes_],
-                      np.ascontiguousarray(coef.T, dtype=np.float32), intercept.astype(np.float32).astype(np.float64))
+        coef, intercept = (
+            np.vstack([-coef[0] / 2, coef[0] / 2]),
+            np.array([-intercept[0] / 2, intercept[0] / 2]),
+        )
+    return SlotTagger(
+        list(vectorizer.get_feature_names_out()),
+        [str(c) for c in model.classes_],
+        np.ascontiguousarray(coef.T, dtype=np.float32),
+        intercept.astype(np.float32).astype(np.float64),
+    )
 
 
-def _slot(name: str, entity: Entity | None, text: str, start: int, end: int, confidence: float) -> dict[str, Any]:
+def _slot(
+    name: str, entity: Entity | None, text: str, start: int, end: int, confidence: float
+) -> dict[str, Any]:
     return {
         "name": name,
         "value": entity.data.value if entity else text[start:end],
@@ -145,7 +162,9 @@ def _mean(probs: list[dict[str, float]], tokens: Sequence[Token], start: int, en
     return sum(values) / len(values) if values else 0.0
 
 
-def fill_slots(intent: IntentInfo, text: str, entities: list[Entity], tagger: SlotTagger | None) -> dict[str, Any]:
+def fill_slots(
+    intent: IntentInfo, text: str, entities: list[Entity], tagger: SlotTagger | None
+) -> dict[str, Any]:
     if not intent.slots:
         return {}
     tokens = tokenize(text)
@@ -177,11 +196,17 @@ def fill_slots(intent: IntentInfo, text: str, entities: list[Entity], tagger: Sl
     return filled
 
 
-def _tagged_span(probs: list[dict[str, float]], tokens: Sequence[Token], label: str) -> tuple[int, int, float] | None:
+def _tagged_span(
+    probs: list[dict[str, float]], tokens: Sequence[Token], label: str
+) -> tuple[int, int, float] | None:
     best, current = None, None
     for p, tok in zip(probs, tokens):
         if max(p, key=p.__getitem__) == label:
-            current = (current[0], tok.end, current[2] + [p[label]]) if current else (tok.start, tok.end, [p[label]])
+            current = (
+                (current[0], tok.end, current[2] + [p[label]])
+                if current
+                else (tok.start, tok.end, [p[label]])
+            )
         elif current:
             best = max(best, current, key=lambda c: math.fsum(c[2]) / len(c[2])) if best else current
             current = None

@@ -145,12 +145,20 @@ def _context_classifiers(data: TrainingData, language: str, seed: int) -> dict[s
         texts = [e.text for e in members]
         small = len({e.intent for e in members}) < BACKGROUND_BELOW
         background = background_texts(texts, all_texts, seed + index) if small else ()
-        out[context] = train_classifier(texts, [e.intent for e in members], language, seed=seed, background=background,
-                                        max_loss=None if small else data.config.oosMaxInScopeLoss)
+        out[context] = train_classifier(
+            texts,
+            [e.intent for e in members],
+            language,
+            seed=seed,
+            background=background,
+            max_loss=None if small else data.config.oosMaxInScopeLoss,
+        )
     return out
 
 
-def _language_model(data: TrainingData, language: str, extractor: EntityExtractor, seed: int) -> LanguageModel:
+def _language_model(
+    data: TrainingData, language: str, extractor: EntityExtractor, seed: int
+) -> LanguageModel:
     examples = data.examples.get(language, [])
     exact: dict[str, list[str]] = defaultdict(list)
     for ex in examples:
@@ -158,8 +166,9 @@ def _language_model(data: TrainingData, language: str, extractor: EntityExtracto
         if key and ex.intent not in exact[key]:
             exact[key].append(ex.intent)
     slotted = {i.name for i in data.intents if i.slots}
-    tagger = train_tagger([e for e in examples if e.intent in slotted],
-                          lambda text: extractor.extract(text, language), seed)
+    tagger = train_tagger(
+        [e for e in examples if e.intent in slotted], lambda text: extractor.extract(text, language), seed
+    )
     classifiers = _context_classifiers(data, language, seed)
     return LanguageModel(classifiers, {k: sorted(v) for k, v in sorted(exact.items())}, tagger)
 

@@ -51,11 +51,17 @@ class EntityExtractor:
     def system(self, text: str, tokens: list[Token], language: str) -> list[Entity]:
         emails = extract_emails(text)
         containers = emails + extract_urls(text, emails) + extract_phones(text, self.phone_region)
-        numbers = [n for n in extract_numbers(text, tokens, language) if not any(overlaps(n, c) for c in containers)]
+        numbers = [
+            n for n in extract_numbers(text, tokens, language) if not any(overlaps(n, c) for c in containers)
+        ]
         money = extract_money(text, numbers, language)
         temporal = self.temporal.extract(text, tokens, language, numbers)
         containers += money + temporal
-        numbers = [n for n in numbers if not any(overlaps(n, c) and c.end - c.start > n.end - n.start for c in containers)]
+        numbers = [
+            n
+            for n in numbers
+            if not any(overlaps(n, c) and c.end - c.start > n.end - n.start for c in containers)
+        ]
         return containers + numbers
 
     def warm_up(self, languages: list[str]) -> None:

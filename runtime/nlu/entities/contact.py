@@ -16,8 +16,10 @@ from flowbot.runtime.nlu.entities.model import system_entity
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-zA-Z]{2,}(?![\w-])")
 _URL_SCHEME = re.compile(r"(?<![\w@])(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 # A bare domain needs a known top-level domain: "file.txt" or "e.g" are not addresses.
-_TLDS = ("com|org|net|io|co|ai|app|dev|edu|gov|info|biz|me|tv|us|uk|ca|fr|de|es|it|nl|be|ch|at|se|no|dk|fi|"
-         "pl|pt|br|mx|ar|jp|cn|in|au|nz|ru|eu|ly|gg|xyz|tech|shop|store|online|site")
+_TLDS = (
+    "com|org|net|io|co|ai|app|dev|edu|gov|info|biz|me|tv|us|uk|ca|fr|de|es|it|nl|be|ch|at|se|no|dk|fi|"
+    "pl|pt|br|mx|ar|jp|cn|in|au|nz|ru|eu|ly|gg|xyz|tech|shop|store|online|site"
+)
 _BARE_DOMAIN = re.compile(
     rf"(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_TLDS})(?::\d+)?(?:/[^\s<>\"']*)?(?![\w@-])",
     re.IGNORECASE,

@@ -46,7 +46,9 @@ class _ListEntity:
         tolerance = 1.0 if definition.fuzzy is None else float(definition.fuzzy)
         self.fuzzy = tolerance if tolerance < 1.0 else None
         self.exact: dict[str, tuple[str, str]] = {}  # key -> (canonical value, synonym)
-        self.by_length: dict[int, list[tuple[str, str, str]]] = defaultdict(list)  # tokens -> [(key, value, synonym)]
+        self.by_length: dict[int, list[tuple[str, str, str]]] = defaultdict(
+            list
+        )  # tokens -> [(key, value, synonym)]
         for occurrence in definition.occurrences:
             for synonym in [occurrence.name, *occurrence.synonyms]:
                 words = [t.text for t in tokenize(synonym)]
@@ -75,8 +77,13 @@ class _ListEntity:
             return None
         candidates, keys = self.candidates, self.keys
         # mean(lev, jaro) >= tol needs lev >= 2*tol - 1, since jaro <= 1: a cheap first cut in C.
-        found = process.extract(key, keys, scorer=Levenshtein.normalized_similarity,
-                                score_cutoff=max(0.0, 2 * self.fuzzy - 1), limit=5)
+        found = process.extract(
+            key,
+            keys,
+            scorer=Levenshtein.normalized_similarity,
+            score_cutoff=max(0.0, 2 * self.fuzzy - 1),
+            limit=5,
+        )
         best = None
         for _, lev, index in found:
             score = round((lev + Jaro.normalized_similarity(key, keys[index])) / 2, 2)
@@ -119,12 +126,20 @@ class ListExtractor:
         return found
 
 
-def _list_entity(entity: _ListEntity, text: str, start: int, end: int, score: float, value: str, synonym: str) -> Entity:
+def _list_entity(
+    entity: _ListEntity, text: str, start: int, end: int, score: float, value: str, synonym: str
+) -> Entity:
     return Entity(
         name=entity.name,
         type=f"custom.list.{entity.name}",
-        meta=EntityMeta(sensitive=entity.sensitive, confidence=score, provider="list", source=text[start:end],
-                        start=start, end=end),
+        meta=EntityMeta(
+            sensitive=entity.sensitive,
+            confidence=score,
+            provider="list",
+            source=text[start:end],
+            start=start,
+            end=end,
+        ),
         data=EntityData(value=value, unit="", extras={"occurrence": synonym}),
     )
 
@@ -136,12 +151,16 @@ class PatternExtractor:
             if d.type != "pattern":
                 continue
             if not d.pattern:
-                raise EntityDefinitionError(f"entities/{d.name}.json: a pattern entity needs a non-empty 'pattern'")
+                raise EntityDefinitionError(
+                    f"entities/{d.name}.json: a pattern entity needs a non-empty 'pattern'"
+                )
             flags = regex.V0 if d.matchCase else regex.V0 | regex.IGNORECASE
             try:
                 compiled = regex.compile(d.pattern, flags)
             except regex.error as exc:
-                raise EntityDefinitionError(f"entities/{d.name}.json: invalid pattern {d.pattern!r}: {exc}") from exc
+                raise EntityDefinitionError(
+                    f"entities/{d.name}.json: invalid pattern {d.pattern!r}: {exc}"
+                ) from exc
             self.patterns.append((d.name, bool(d.sensitive), compiled))
 
     def extract(self, text: str) -> list[Entity]:
@@ -150,15 +169,25 @@ class PatternExtractor:
             try:
                 matches = list(compiled.finditer(text, timeout=PATTERN_TIMEOUT))
             except TimeoutError:
-                log.warning("pattern entity %r took longer than %ss on an utterance: skipped", name, PATTERN_TIMEOUT)
+                log.warning(
+                    "pattern entity %r took longer than %ss on an utterance: skipped", name, PATTERN_TIMEOUT
+                )
                 continue
             for m in matches:
                 if m.end() > m.start():
-                    found.append(Entity(
-                        name=name,
-                        type=f"custom.pattern.{name}",
-                        meta=EntityMeta(sensitive=sensitive, confidence=1.0, provider="pattern", source=m.group(),
-                                        start=m.start(), end=m.end()),
-                        data=EntityData(value=m.group(), unit=""),
-                    ))
+                    found.append(
+                        Entity(
+                            name=name,
+                            type=f"custom.pattern.{name}",
+                            meta=EntityMeta(
+                                sensitive=sensitive,
+                                confidence=1.0,
+                                provider="pattern",
+                                source=m.group(),
+                                start=m.start(),
+                                end=m.end(),
+                            ),
+                            data=EntityData(value=m.group(), unit=""),
+                        )
+                    )
         return found

@@ -56,7 +56,13 @@ class Entity(BaseModel):
 
 
 def system_entity(
-    dim: str, text: str, start: int, end: int, value: Any, unit: str = "", extras: dict[str, Any] | None = None
+    dim: str,
+    text: str,
+    start: int,
+    end: int,
+    value: Any,
+    unit: str = "",
+    extras: dict[str, Any] | None = None,
 ) -> Entity:
     """A rule-based system entity (confidence 1, as Botpress gives Duckling's results)."""
     return Entity(

@@ -26,17 +26,45 @@ from flowbot.runtime.nlu.entities.model import system_entity
 from flowbot.runtime.nlu.tokens import Token
 
 CACHE_SIZE = 4096
-UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800,
-                "fortnight": 1209600, "month": 2592000, "year": 31536000, "decade": 315360000, "century": 3153600000}
+UNIT_SECONDS = {
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+    "week": 604800,
+    "fortnight": 1209600,
+    "month": 2592000,
+    "year": 31536000,
+    "decade": 315360000,
+    "century": 3153600000,
+}
 _DATE_SHAPES = re.compile(
     r"(?<![\w.,:/-])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}\.\d{1,2}\.\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?"
     r"|\d{1,2}(?:am|pm|h\d{0,2}))(?![\w.,:/-])",
     re.IGNORECASE,
 )
 _TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}|\d(?:am|pm)|\d{1,2}h|\b(?:am|pm)\b", re.IGNORECASE)
-_NAME_KEYS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-              "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
-              "saturday", "sunday")
+_NAME_KEYS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
 _PART_KEYS = ("early_morning", "morning", "afternoon", "evening", "night")
 # Month and weekday names that are also everyday words ("may I ask", "march on"): they start a date
 # only next to a number or another date word.
@@ -92,7 +120,9 @@ class TemporalExtractor:
         self.timezone = timezone
         self.clock = clock or (lambda: datetime.now(self.zone))
         self._vocab: dict[str, _Vocabulary | None] = {}
-        self._cache: OrderedDict[tuple[str, str, datetime], tuple[datetime | None, str | None]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, datetime], tuple[datetime | None, str | None]] = (
+            OrderedDict()
+        )
 
     def vocabulary(self, language: str) -> _Vocabulary | None:
         if language not in self._vocab:
@@ -119,8 +149,14 @@ class TemporalExtractor:
             found.extend(self._parse_run(text, tokens, first, last, vocab, language, now))
         return found
 
-    def _kind(self, tokens: list[Token], k: int, vocab: _Vocabulary, number_at: dict[int, Entity],
-              shapes: list[tuple[int, int]]) -> str | None:
+    def _kind(
+        self,
+        tokens: list[Token],
+        k: int,
+        vocab: _Vocabulary,
+        number_at: dict[int, Entity],
+        shapes: list[tuple[int, int]],
+    ) -> str | None:
         tok = tokens[k]
         word = tok.text.casefold()
         if word in vocab.strong or any(s <= tok.start and tok.end <= e for s, e in shapes):
@@ -131,8 +167,12 @@ class TemporalExtractor:
             return "weak"
         if word in vocab.units:
             return "unit"
-        if any(n.start <= tok.start and tok.end <= n.end for n in number_at.values()) or word in vocab.numberish \
-                or word.isdigit() or re.fullmatch(r"\d+(st|nd|rd|th|er|e)", word):
+        if (
+            any(n.start <= tok.start and tok.end <= n.end for n in number_at.values())
+            or word in vocab.numberish
+            or word.isdigit()
+            or re.fullmatch(r"\d+(st|nd|rd|th|er|e)", word)
+        ):
             return "number"
         if word in vocab.relative:
             return "relative"
@@ -140,7 +180,9 @@ class TemporalExtractor:
             return "filler"
         return None
 
-    def _runs(self, text: str, tokens: list[Token], vocab: _Vocabulary, number_at: dict[int, Entity]) -> list[tuple[int, int]]:
+    def _runs(
+        self, text: str, tokens: list[Token], vocab: _Vocabulary, number_at: dict[int, Entity]
+    ) -> list[tuple[int, int]]:
         """Runs of date-like tokens that hold a date word: a strong one, a weak one next to a number
         or another date word, or a unit with a relative word ("in 3 days", "2 weeks ago")."""
         shapes = [(m.start(), m.end()) for m in _DATE_SHAPES.finditer(text)]
@@ -161,8 +203,16 @@ class TemporalExtractor:
             i = j + 1
         return runs
 
-    def _parse_run(self, text: str, tokens: list[Token], first: int, last: int, vocab: _Vocabulary,
-                   language: str, now: datetime) -> list[Entity]:
+    def _parse_run(
+        self,
+        text: str,
+        tokens: list[Token],
+        first: int,
+        last: int,
+        vocab: _Vocabulary,
+        language: str,
+        now: datetime,
+    ) -> list[Entity]:
         filler = lambda k: tokens[k].text.casefold() in vocab.fillers or not tokens[k].is_word  # noqa: E731
         while first <= last and filler(first):
             first += 1
@@ -179,7 +229,9 @@ class TemporalExtractor:
             return []
         out, lo = [], first
         for cut in [*cuts, last + 1]:
-            out.extend(self._parse_run(text, tokens, lo, cut - 1, vocab, language, now) if cut - 1 >= lo else [])
+            out.extend(
+                self._parse_run(text, tokens, lo, cut - 1, vocab, language, now) if cut - 1 >= lo else []
+            )
             lo = cut + 1
         return out
 
@@ -190,15 +242,22 @@ class TemporalExtractor:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        settings = {"RELATIVE_BASE": key[2], "PREFER_DATES_FROM": "future", "RETURN_AS_TIMEZONE_AWARE": True,
-                    "TIMEZONE": self.timezone, "TO_TIMEZONE": self.timezone}
+        settings = {
+            "RELATIVE_BASE": key[2],
+            "PREFER_DATES_FROM": "future",
+            "RETURN_AS_TIMEZONE_AWARE": True,
+            "TIMEZONE": self.timezone,
+            "TO_TIMEZONE": self.timezone,
+        }
         data = self._parser_class(languages=[language], settings=settings).get_date_data(span)
         self._cache[key] = (data.date_obj, data.period)
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
         return self._cache[key]
 
-    def _parse(self, text: str, start: int, end: int, language: str, vocab: _Vocabulary, now: datetime) -> Entity | None:
+    def _parse(
+        self, text: str, start: int, end: int, language: str, vocab: _Vocabulary, now: datetime
+    ) -> Entity | None:
         span = text[start:end]
         date_obj, period = self._date_data(span, language, now)
         if date_obj is None:
@@ -210,7 +269,9 @@ class TemporalExtractor:
         value = date_obj.isoformat(timespec="milliseconds")
         return system_entity("time", text, start, end, value, unit=grain)
 
-    def _durations(self, text: str, tokens: list[Token], vocab: _Vocabulary, number_at: dict[int, Entity]) -> list[Entity]:
+    def _durations(
+        self, text: str, tokens: list[Token], vocab: _Vocabulary, number_at: dict[int, Entity]
+    ) -> list[Entity]:
         found = []
         for i, tok in enumerate(tokens[1:], start=1):
             unit = vocab.units.get(tok.text.casefold())
@@ -226,5 +287,7 @@ class TemporalExtractor:
                 continue
             seconds = amount * UNIT_SECONDS[unit]
             extras = {"value": amount, "unit": unit, unit: amount, "type": "value"}
-            found.append(system_entity("duration", text, start, tok.end, seconds, unit="second", extras=extras))
+            found.append(
+                system_entity("duration", text, start, tok.end, seconds, unit="second", extras=extras)
+            )
         return found

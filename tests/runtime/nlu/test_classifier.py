@@ -16,8 +16,17 @@ from flowbot.runtime.nlu.features import TfidfBlock
 from flowbot.runtime.nlu.features import block_getter
 from flowbot.runtime.nlu.train import train_classifier
 
-TEXTS = ["Where is my order?", "track my parcel", "I want a refund", "refund me please", "where's my parcel",
-         "money back now", "Hello there", "hi", "good morning to you"]
+TEXTS = [
+    "Where is my order?",
+    "track my parcel",
+    "I want a refund",
+    "refund me please",
+    "where's my parcel",
+    "money back now",
+    "Hello there",
+    "hi",
+    "good morning to you",
+]
 LABELS = ["track", "track", "refund", "refund", "track", "refund", "hello", "hello", "hello"]
 
 
@@ -73,8 +82,13 @@ def test_balanced_threshold_separates_in_scope_from_background() -> None:
 
 
 def test_validation_threshold_gives_up_at_most_the_budget() -> None:
-    clf = train_classifier(TEXTS, LABELS, "en", max_loss=0.0,
-                           validation=(["where is the parcel", "i want my money back", "hey"], ["track", "refund", "hello"]))
+    clf = train_classifier(
+        TEXTS,
+        LABELS,
+        "en",
+        max_loss=0.0,
+        validation=(["where is the parcel", "i want my money back", "hey"], ["track", "refund", "hello"]),
+    )
     assert isinstance(clf, IntentClassifier)
     val = clf.scores_batch(["where is the parcel", "i want my money back", "hey"])
     correct = val.argmax(axis=1) == np.array([2, 1, 0])

@@ -27,7 +27,9 @@ def test_welcome_bot_hello(welcome: NluModel, text: str) -> None:
     assert (nlu["intent"]["name"], nlu["intent"]["context"]) == ("hello", "global")
 
 
-@pytest.mark.parametrize("text", ["forget my name", "please forget who I am", "erase my name from your memory"])
+@pytest.mark.parametrize(
+    "text", ["forget my name", "please forget who I am", "erase my name from your memory"]
+)
 def test_welcome_bot_forget_my_name_in_the_memory_context(welcome: NluModel, text: str) -> None:
     # the memory flow appends the contexts "memory,global" before listening
     nlu = welcome.predict(text, ["memory", "global"])
@@ -38,11 +40,16 @@ def test_welcome_bot_qna_intents_of_a_context_outside_it_are_not_elected(welcome
     assert welcome.predict("forget my name", ["global"])["intent"]["name"] == "none"
 
 
-@pytest.mark.parametrize("contexts, expected", [
-    (["monkeys", "global", "contexts"], "__qna__pgedex03mc_where_do_monkeys_live"),
-    (["giraffes", "global", "contexts"], "__qna__31oi0r2lvp_where_do_giraffes_live"),
-])
-def test_welcome_bot_same_question_in_two_contexts(welcome: NluModel, contexts: list[str], expected: str) -> None:
+@pytest.mark.parametrize(
+    "contexts, expected",
+    [
+        (["monkeys", "global", "contexts"], "__qna__pgedex03mc_where_do_monkeys_live"),
+        (["giraffes", "global", "contexts"], "__qna__31oi0r2lvp_where_do_giraffes_live"),
+    ],
+)
+def test_welcome_bot_same_question_in_two_contexts(
+    welcome: NluModel, contexts: list[str], expected: str
+) -> None:
     assert welcome.predict("where do they live?", contexts)["intent"]["name"] == expected
 
 

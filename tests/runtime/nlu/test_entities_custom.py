@@ -13,7 +13,9 @@ from flowbot.runtime.nlu.entities.custom import PatternExtractor
 from tests.runtime.nlu.botfactory import list_entity
 from tests.runtime.nlu.botfactory import pattern_entity
 
-CITIES = list_entity("city", {"New York": ["NYC", "big apple"], "Paris": ["city of lights"], "Montreal": []}, fuzzy=0.8)
+CITIES = list_entity(
+    "city", {"New York": ["NYC", "big apple"], "Paris": ["city of lights"], "Montreal": []}, fuzzy=0.8
+)
 
 
 def custom(text: str, *defs: dict) -> list[dict]:
@@ -24,13 +26,23 @@ def custom(text: str, *defs: dict) -> list[dict]:
 def test_list_entity_matches_values_and_synonyms_with_positions() -> None:
     text = "flights from the big apple to Paris"
     found = custom(text, CITIES)
-    assert [(e["data"]["value"], e["meta"]["source"]) for e in found] == [("New York", "big apple"), ("Paris", "Paris")]
+    assert [(e["data"]["value"], e["meta"]["source"]) for e in found] == [
+        ("New York", "big apple"),
+        ("Paris", "Paris"),
+    ]
     apple = found[0]
-    assert text[apple["meta"]["start"]:apple["meta"]["end"]] == "big apple"
+    assert text[apple["meta"]["start"] : apple["meta"]["end"]] == "big apple"
     assert apple == {
-        "name": "city", "type": "custom.list.city",
-        "meta": {"sensitive": False, "confidence": 1.0, "provider": "list", "source": "big apple",
-                 "start": 17, "end": 26},
+        "name": "city",
+        "type": "custom.list.city",
+        "meta": {
+            "sensitive": False,
+            "confidence": 1.0,
+            "provider": "list",
+            "source": "big apple",
+            "start": 17,
+            "end": 26,
+        },
         "data": {"value": "New York", "unit": "", "extras": {"occurrence": "big apple"}},
     }
 
@@ -73,8 +85,12 @@ def test_pattern_entity_extracts_every_match() -> None:
     order = pattern_entity("order_id", r"[A-Z]{2}-\d{3,5}")
     found = custom("orders ab-123 and CD-98765, not X-1", order)
     assert [(e["data"]["value"], e["meta"]["start"], e["type"]) for e in found] == [
-        ("ab-123", 7, "custom.pattern.order_id"), ("CD-98765", 18, "custom.pattern.order_id")]
-    assert [e["data"]["value"] for e in custom("orders ab-123 and CD-98765", {**order, "matchCase": True})] == ["CD-98765"]
+        ("ab-123", 7, "custom.pattern.order_id"),
+        ("CD-98765", 18, "custom.pattern.order_id"),
+    ]
+    assert [
+        e["data"]["value"] for e in custom("orders ab-123 and CD-98765", {**order, "matchCase": True})
+    ] == ["CD-98765"]
 
 
 def test_a_pathological_pattern_is_cut_off_not_hanging(caplog: pytest.LogCaptureFixture) -> None:
@@ -84,10 +100,13 @@ def test_a_pathological_pattern_is_cut_off_not_hanging(caplog: pytest.LogCapture
     assert "took longer than" in caplog.text
 
 
-@pytest.mark.parametrize("definition, message", [
-    (pattern_entity("bad", r"([a-z]+"), "invalid pattern"),
-    (pattern_entity("empty", ""), "non-empty 'pattern'"),
-])
+@pytest.mark.parametrize(
+    "definition, message",
+    [
+        (pattern_entity("bad", r"([a-z]+"), "invalid pattern"),
+        (pattern_entity("empty", ""), "non-empty 'pattern'"),
+    ],
+)
 def test_invalid_patterns_are_reported_with_the_entity_file(definition: dict, message: str) -> None:
     with pytest.raises(EntityDefinitionError, match=message) as info:
         EntityExtractor([EntityDefinition.model_validate(definition)])

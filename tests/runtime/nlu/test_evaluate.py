@@ -14,15 +14,55 @@ from flowbot.runtime.nlu.evaluate import load_clinc
 from flowbot.runtime.nlu.evaluate import load_tsv
 from tests.conftest import shared_path
 
-TRAIN = [(t, "weather") for t in ["what's the weather", "will it rain today", "is it sunny", "weather forecast please",
-                                  "do i need an umbrella", "how hot is it outside", "temperature today", "is it cold out"]] + \
-        [(t, "music") for t in ["play some music", "put on a song", "play jazz", "i want to hear rock",
-                                "start my playlist", "play the next track", "music please", "play something relaxing"]] + \
-        [(t, "alarm") for t in ["set an alarm", "wake me up at 7", "alarm for tomorrow morning", "set my alarm clock",
-                                "remind me to wake up", "alarm at 6am", "cancel my alarm", "turn off the alarm"]] + \
-        [("book a cab", "oos")]
-TEST = [("is it going to rain", "weather"), ("play a song by queen", "music"), ("set an alarm for 8", "alarm"),
-        ("what's the capital of peru", "oos"), ("how do i bake bread", "none")]
+TRAIN = (
+    [
+        (t, "weather")
+        for t in [
+            "what's the weather",
+            "will it rain today",
+            "is it sunny",
+            "weather forecast please",
+            "do i need an umbrella",
+            "how hot is it outside",
+            "temperature today",
+            "is it cold out",
+        ]
+    ]
+    + [
+        (t, "music")
+        for t in [
+            "play some music",
+            "put on a song",
+            "play jazz",
+            "i want to hear rock",
+            "start my playlist",
+            "play the next track",
+            "music please",
+            "play something relaxing",
+        ]
+    ]
+    + [
+        (t, "alarm")
+        for t in [
+            "set an alarm",
+            "wake me up at 7",
+            "alarm for tomorrow morning",
+            "set my alarm clock",
+            "remind me to wake up",
+            "alarm at 6am",
+            "cancel my alarm",
+            "turn off the alarm",
+        ]
+    ]
+    + [("book a cab", "oos")]
+)
+TEST = [
+    ("is it going to rain", "weather"),
+    ("play a song by queen", "music"),
+    ("set an alarm for 8", "alarm"),
+    ("what's the capital of peru", "oos"),
+    ("how do i bake bread", "none"),
+]
 
 
 def test_evaluate_reports_every_figure() -> None:
@@ -38,7 +78,12 @@ def test_evaluate_reports_every_figure() -> None:
 
 
 def test_the_threshold_is_chosen_on_validation_when_given() -> None:
-    val = [("rain tomorrow?", "weather"), ("some jazz please", "music"), ("wake me at 9", "alarm"), ("sing", "oos")]
+    val = [
+        ("rain tomorrow?", "weather"),
+        ("some jazz please", "music"),
+        ("wake me at 9", "alarm"),
+        ("sing", "oos"),
+    ]
     result = evaluate(Dataset(train=TRAIN, test=TEST, val=val), max_loss=0.0)
     assert result.val_in_scope_accuracy is not None
     assert result.in_scope_accuracy <= result.in_scope_accuracy_no_threshold

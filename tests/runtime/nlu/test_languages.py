@@ -14,29 +14,64 @@ from tests.runtime.nlu.botfactory import make_bot
 @pytest.fixture(scope="module")
 def bilingual(tmp_path_factory: pytest.TempPathFactory) -> NluModel:
     intents = [
-        intent("order", {"en": ["i want to order a pizza", "can i get a pizza", "order food", "i'd like a pizza please"],
-                         "fr": ["je voudrais commander une pizza", "une pizza s'il vous plaît", "commander à manger",
-                                "je veux une pizza"]}),
-        intent("hours", {"en": ["when are you open", "opening hours", "what time do you close", "are you open today"],
-                         "fr": ["quand êtes-vous ouverts", "horaires d'ouverture", "à quelle heure fermez-vous",
-                                "êtes-vous ouverts aujourd'hui"]}),
+        intent(
+            "order",
+            {
+                "en": [
+                    "i want to order a pizza",
+                    "can i get a pizza",
+                    "order food",
+                    "i'd like a pizza please",
+                ],
+                "fr": [
+                    "je voudrais commander une pizza",
+                    "une pizza s'il vous plaît",
+                    "commander à manger",
+                    "je veux une pizza",
+                ],
+            },
+        ),
+        intent(
+            "hours",
+            {
+                "en": ["when are you open", "opening hours", "what time do you close", "are you open today"],
+                "fr": [
+                    "quand êtes-vous ouverts",
+                    "horaires d'ouverture",
+                    "à quelle heure fermez-vous",
+                    "êtes-vous ouverts aujourd'hui",
+                ],
+            },
+        ),
     ]
-    return train_nlu(make_bot(tmp_path_factory.mktemp("bi") / "bi", intents,
-                              config={"languages": ["en", "fr"], "defaultLanguage": "en"}))
+    return train_nlu(
+        make_bot(
+            tmp_path_factory.mktemp("bi") / "bi",
+            intents,
+            config={"languages": ["en", "fr"], "defaultLanguage": "en"},
+        )
+    )
 
 
-@pytest.mark.parametrize("text, language, expected", [
-    ("Bonjour, je voudrais commander une grande pizza pour ce soir", "fr", "order"),
-    ("Hello, I would like to order a large pizza for tonight", "en", "order"),
-    ("à quelle heure ouvrez-vous demain matin ?", "fr", "hours"),
-    ("what time do you open tomorrow morning?", "en", "hours"),
-])
-def test_the_language_is_detected_and_its_model_used(bilingual: NluModel, text: str, language: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    "text, language, expected",
+    [
+        ("Bonjour, je voudrais commander une grande pizza pour ce soir", "fr", "order"),
+        ("Hello, I would like to order a large pizza for tonight", "en", "order"),
+        ("à quelle heure ouvrez-vous demain matin ?", "fr", "hours"),
+        ("what time do you open tomorrow morning?", "en", "hours"),
+    ],
+)
+def test_the_language_is_detected_and_its_model_used(
+    bilingual: NluModel, text: str, language: str, expected: str
+) -> None:
     nlu = bilingual.predict(text, ["global"])
     assert (nlu["language"], nlu["detectedLanguage"], nlu["intent"]["name"]) == (language, language, expected)
 
 
-def test_a_text_too_short_to_tell_falls_back_to_the_users_then_the_default_language(bilingual: NluModel) -> None:
+def test_a_text_too_short_to_tell_falls_back_to_the_users_then_the_default_language(
+    bilingual: NluModel,
+) -> None:
     assert bilingual.predict("ok", ["global"], language="fr")["language"] == "fr"
     assert bilingual.predict("ok", ["global"])["language"] == "en"
     assert bilingual.predict("ok", ["global"], language="de")["language"] == "en"

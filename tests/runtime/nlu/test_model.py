@@ -21,8 +21,18 @@ from tests.runtime.nlu.botfactory import SIZE_ENTITY
 from tests.runtime.nlu.botfactory import intent
 from tests.runtime.nlu.botfactory import make_bot
 
-NLU_KEYS = {"entities", "language", "detectedLanguage", "ambiguous", "slots", "intent", "intents", "errored",
-            "includedContexts", "ms"}
+NLU_KEYS = {
+    "entities",
+    "language",
+    "detectedLanguage",
+    "ambiguous",
+    "slots",
+    "intent",
+    "intents",
+    "errored",
+    "includedContexts",
+    "ms",
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +80,16 @@ def test_confidences_are_computed_not_constant(pizza: NluModel) -> None:
 def test_bot_without_nlu_data_gives_the_botpress_default(tmp_path: Path) -> None:
     model = train_nlu(make_bot(tmp_path / "empty"))
     assert model.predict("hello", ["global"]) == default_nlu(["global"])
-    assert default_nlu()["language"] == "n/a" and default_nlu()["intent"] == {"name": "none", "confidence": 1, "context": "global"}
+    assert default_nlu()["language"] == "n/a" and default_nlu()["intent"] == {
+        "name": "none",
+        "confidence": 1,
+        "context": "global",
+    }
 
 
-def test_a_failing_prediction_is_errored_and_the_turn_goes_on(pizza: NluModel, monkeypatch: pytest.MonkeyPatch,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_prediction_is_errored_and_the_turn_goes_on(
+    pizza: NluModel, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("classifier exploded")
 
@@ -90,8 +105,10 @@ def test_training_is_deterministic_and_saved_files_are_byte_identical(tmp_path: 
     train_nlu(bot).save(tmp_path / "a")
     train_nlu(bot).save(tmp_path / "b")
     for name in ("model.json", "arrays.npz"):
-        assert hashlib.sha256((tmp_path / "a" / name).read_bytes()).digest() == \
-            hashlib.sha256((tmp_path / "b" / name).read_bytes()).digest()
+        assert (
+            hashlib.sha256((tmp_path / "a" / name).read_bytes()).digest()
+            == hashlib.sha256((tmp_path / "b" / name).read_bytes()).digest()
+        )
 
 
 def test_saved_model_predicts_exactly_as_the_trained_one(pizza: NluModel, tmp_path: Path) -> None:
@@ -137,11 +154,14 @@ def test_corrupt_or_foreign_models_are_refused_clearly(pizza: NluModel, tmp_path
         NluModel.load(tmp_path / "nlu")
 
 
-def test_load_or_train_trains_once_then_reuses_until_the_data_changes(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_or_train_trains_once_then_reuses_until_the_data_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = []
     real = train_module.train_from_data
-    monkeypatch.setattr(train_module, "train_from_data", lambda data, seed=0: calls.append(1) or real(data, seed))
+    monkeypatch.setattr(
+        train_module, "train_from_data", lambda data, seed=0: calls.append(1) or real(data, seed)
+    )
     intents = [intent("yes", ["yes", "sure", "ok"]), intent("no", ["no", "nope", "never"])]
     bot = make_bot(tmp_path / "bot", intents)
     first = load_or_train(bot, tmp_path / "cache")
@@ -153,7 +173,9 @@ def test_load_or_train_trains_once_then_reuses_until_the_data_changes(tmp_path: 
     assert third.predict("perhaps", ["global"])["intent"]["name"] == "maybe"
 
 
-def test_load_or_train_uses_the_model_shipped_in_the_bot_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_or_train_uses_the_model_shipped_in_the_bot_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bot = make_bot(tmp_path / "bot", [intent("yes", ["yes", "sure"]), intent("no", ["no", "nope"])])
     train_nlu(bot).save(tmp_path / "bot" / "nlu")
     monkeypatch.setattr(train_module, "train_from_data", lambda *a, **k: pytest.fail("should not train"))
@@ -167,7 +189,15 @@ def test_oos_threshold_from_the_bot_config_overrides_the_learned_one(tmp_path: P
     clf = learned.languages["en"].classifiers["global"]
     confidence = float(clf.confidences(clf.scores(text)).max())
     assert learned.predict(text, ["global"])["intent"]["name"] == "order_pizza"
-    above = train_nlu(make_bot(tmp_path / "above", PIZZA_INTENTS, config={"nlu": {"oosThreshold": min(0.9999, confidence + 0.01)}}))
-    below = train_nlu(make_bot(tmp_path / "below", PIZZA_INTENTS, config={"nlu": {"oosThreshold": confidence - 0.01}}))
+    above = train_nlu(
+        make_bot(
+            tmp_path / "above",
+            PIZZA_INTENTS,
+            config={"nlu": {"oosThreshold": min(0.9999, confidence + 0.01)}},
+        )
+    )
+    below = train_nlu(
+        make_bot(tmp_path / "below", PIZZA_INTENTS, config={"nlu": {"oosThreshold": confidence - 0.01}})
+    )
     assert above.predict(text, ["global"])["intent"]["name"] == "none"
     assert below.predict(text, ["global"])["intent"]["name"] == "order_pizza"

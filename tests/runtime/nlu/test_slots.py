@@ -15,25 +15,50 @@ from tests.runtime.nlu.botfactory import intent
 from tests.runtime.nlu.botfactory import list_entity
 from tests.runtime.nlu.botfactory import make_bot
 
-CITY = list_entity("city", {"Paris": [], "Rome": [], "London": [], "Berlin": [], "Madrid": [], "Lisbon": [],
-                            "New York": ["NYC"], "Tokyo": []})
-FLIGHT = intent("book_flight", [
-    "fly from [Paris](origin) to [Rome](destination)",
-    "i want to go to [London](destination) from [Berlin](origin)",
-    "book a flight from [Madrid](origin) to [Lisbon](destination)",
-    "a ticket to [Tokyo](destination) leaving from [Paris](origin)",
-    "from [NYC](origin) to [London](destination) please",
-    "i need a flight to [Berlin](destination)",
-    "flights to [Rome](destination) from [London](origin) [tomorrow](date)",
-    "leaving [Lisbon](origin) for [Madrid](destination) on [friday](date)",
-    "book me a flight",
-], slots=[{"name": "origin", "entities": ["city"]}, {"name": "destination", "entities": ["city"]},
-          {"name": "date", "entities": ["time"]}])
-NOTE = intent("take_note", [
-    "note that [the milk is sour](content)", "write down [call mom on sunday](content)",
-    "remember that [my bike is blue](content)", "note that [the keys are in the car](content)",
-    "write down [buy new shoes](content)", "take a note",
-], slots=[{"name": "content", "entities": ["any"]}])
+CITY = list_entity(
+    "city",
+    {
+        "Paris": [],
+        "Rome": [],
+        "London": [],
+        "Berlin": [],
+        "Madrid": [],
+        "Lisbon": [],
+        "New York": ["NYC"],
+        "Tokyo": [],
+    },
+)
+FLIGHT = intent(
+    "book_flight",
+    [
+        "fly from [Paris](origin) to [Rome](destination)",
+        "i want to go to [London](destination) from [Berlin](origin)",
+        "book a flight from [Madrid](origin) to [Lisbon](destination)",
+        "a ticket to [Tokyo](destination) leaving from [Paris](origin)",
+        "from [NYC](origin) to [London](destination) please",
+        "i need a flight to [Berlin](destination)",
+        "flights to [Rome](destination) from [London](origin) [tomorrow](date)",
+        "leaving [Lisbon](origin) for [Madrid](destination) on [friday](date)",
+        "book me a flight",
+    ],
+    slots=[
+        {"name": "origin", "entities": ["city"]},
+        {"name": "destination", "entities": ["city"]},
+        {"name": "date", "entities": ["time"]},
+    ],
+)
+NOTE = intent(
+    "take_note",
+    [
+        "note that [the milk is sour](content)",
+        "write down [call mom on sunday](content)",
+        "remember that [my bike is blue](content)",
+        "note that [the keys are in the car](content)",
+        "write down [buy new shoes](content)",
+        "take a note",
+    ],
+    slots=[{"name": "content", "entities": ["any"]}],
+)
 GREET = intent("greet", ["hello", "hi", "hey there", "good morning", "hello bot"])
 
 
@@ -47,7 +72,10 @@ def travel(tmp_path_factory: pytest.TempPathFactory) -> NluModel:
 def test_annotations_are_parsed_into_text_and_spans() -> None:
     text, spans = parse_annotated("fly from [New York](origin) to [Rome](destination)")
     assert text == "fly from New York to Rome"
-    assert [(s.slot, text[s.start:s.end]) for s in spans] == [("origin", "New York"), ("destination", "Rome")]
+    assert [(s.slot, text[s.start : s.end]) for s in spans] == [
+        ("origin", "New York"),
+        ("destination", "Rome"),
+    ]
     assert parse_annotated("no [slot here") == ("no [slot here", ())
 
 
@@ -63,13 +91,18 @@ def test_slots_have_the_botpress_shape(travel: NluModel) -> None:
     assert nlu["slots"]["date"]["value"].startswith("2024-05-02")
 
 
-@pytest.mark.parametrize("text, origin, destination", [
-    ("fly from Paris to Tokyo", "Paris", "Tokyo"),
-    ("fly to Paris from Tokyo", "Tokyo", "Paris"),
-    ("I'd like to go to Madrid from Berlin", "Berlin", "Madrid"),
-    ("a flight leaving from Rome to NYC", "Rome", "New York"),
-])
-def test_a_tagger_tells_two_slots_of_one_entity_type_apart(travel: NluModel, text: str, origin: str, destination: str) -> None:
+@pytest.mark.parametrize(
+    "text, origin, destination",
+    [
+        ("fly from Paris to Tokyo", "Paris", "Tokyo"),
+        ("fly to Paris from Tokyo", "Tokyo", "Paris"),
+        ("I'd like to go to Madrid from Berlin", "Berlin", "Madrid"),
+        ("a flight leaving from Rome to NYC", "Rome", "New York"),
+    ],
+)
+def test_a_tagger_tells_two_slots_of_one_entity_type_apart(
+    travel: NluModel, text: str, origin: str, destination: str
+) -> None:
     slots = travel.predict(text, ["global"])["slots"]
     assert (slots["origin"]["value"], slots["destination"]["value"]) == (origin, destination)
 
@@ -92,8 +125,11 @@ def test_no_slots_for_an_intent_without_slot_definitions(travel: NluModel) -> No
 
 
 def test_without_annotations_one_slot_per_entity_type_is_filled_from_entities(tmp_path: Path) -> None:
-    order = intent("order", ["i want a pizza", "a pizza please", "pizza for me", "can i get a pizza"],
-                   slots=[{"name": "count", "entities": ["number"]}, {"name": "when", "entities": ["time"]}])
+    order = intent(
+        "order",
+        ["i want a pizza", "a pizza please", "pizza for me", "can i get a pizza"],
+        slots=[{"name": "count", "entities": ["number"]}, {"name": "when", "entities": ["time"]}],
+    )
     model = train_nlu(make_bot(tmp_path / "bot", [order, GREET]))
     model.use_clock(lambda: NOW)
     slots = model.predict("i want 3 pizza tomorrow at 8pm", ["global"])["slots"]
