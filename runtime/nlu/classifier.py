@@ -15,6 +15,7 @@ import math
 import random
 import string
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -162,6 +163,28 @@ def background_texts(texts: Sequence[str], vocabulary_texts: Sequence[str], seed
     return out
 
 
+def _vectorize(docs: list[tuple[list[str], ...]], min_df: dict[str, int]) -> tuple[Any, list[TfidfBlock]]:
+    """The TF-IDF matrix of analysed documents, and each block's vocabulary and idf."""
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    matrices, blocks, offset = [], [], 0
+    for i, name in enumerate(BLOCKS):
+        vec = TfidfVectorizer(
+            analyzer=block_getter(i), sublinear_tf=True, min_df=min_df[name], dtype=np.float64
+        )
+        try:
+            matrices.append(vec.fit_transform(docs))
+        except ValueError:  # an empty vocabulary (e.g. no word pair in one-word utterances)
+            blocks.append(TfidfBlock([], np.zeros(0, dtype=np.float32), offset))
+            continue
+        vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
+        # float32 now, as saved: a fresh model and its saved copy then score identically
+        blocks.append(TfidfBlock(vocab, np.asarray(vec.idf_, dtype=np.float32), offset))
+        offset += len(vocab)
+    return hstack(matrices).tocsr(), blocks
+
+
 def fit_classifier(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -173,8 +196,6 @@ def fit_classifier(
     """Fit the vectorizers and the SVM (deterministic for a given seed). ``background`` texts form
     the :data:`BACKGROUND` class (a single intent always gets one). Threshold and slope are left at
     neutral values: set them with :func:`calibrate`."""
-    from scipy.sparse import hstack
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
     options = options or ClassifierOptions()
@@ -182,38 +203,20 @@ def fit_classifier(
     if not background and len(set(labels)) < 2:
         background = background_texts(texts, texts, seed)
     texts, labels = texts + list(background), labels + [BACKGROUND] * len(background)
-    analyzer = Analyzer(language)
-    docs = _analyze_all(analyzer, texts)
     large = len(texts) >= options.large_data
     min_df = {
         "words": 1,
         "chars": options.chars_min_df_large if large else 1,
         "pairs": options.pairs_min_df_large if large else 1,
     }
-    vectorizers, matrices = [], []
-    for i, name in enumerate(BLOCKS):
-        vec = TfidfVectorizer(
-            analyzer=block_getter(i), sublinear_tf=True, min_df=min_df[name], dtype=np.float64
-        )
-        try:
-            matrices.append(vec.fit_transform(docs))
-        except ValueError:  # an empty vocabulary (e.g. no word pair in one-word utterances)
-            vec = None
-        vectorizers.append(vec)
-    matrix = hstack([m for m in matrices]).tocsr()
+    matrix, blocks = _vectorize(_analyze_all(Analyzer(language), texts), min_df)
     label_names = sorted(set(labels))
     y = np.array([label_names.index(lab) for lab in labels])
     svm = LinearSVC(C=options.c, class_weight="balanced", random_state=seed, max_iter=5000)
     svm.fit(matrix, y)
-    coef = svm.coef_ if len(label_names) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
-    intercept = svm.intercept_ if len(label_names) > 2 else np.array([-svm.intercept_[0], svm.intercept_[0]])
-    blocks, offset = [], 0
-    for vec in vectorizers:
-        vocab = [] if vec is None else sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
-        idf = np.zeros(0) if vec is None else vec.idf_
-        # float32 now, as saved: a fresh model and its saved copy then score identically
-        blocks.append(TfidfBlock(vocab, np.asarray(idf, dtype=np.float32), offset))
-        offset += len(vocab)
+    coef, intercept = svm.coef_, svm.intercept_
+    if len(label_names) == 2:  # scikit-learn keeps one row, for the second class
+        coef, intercept = np.vstack([-coef[0], coef[0]]), np.array([-intercept[0], intercept[0]])
     return IntentClassifier(
         language,
         label_names,

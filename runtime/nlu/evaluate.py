@@ -114,6 +114,21 @@ def _predict(clf: IntentClassifier, texts: Sequence[str]) -> tuple[list[str], li
     return labels, times
 
 
+def _without_threshold(
+    clf: IntentClassifier, dataset: Dataset, oos: set[str]
+) -> tuple[list[str], float | None]:
+    """Test predictions with no out-of-scope rejection, and the validation accuracy the same way."""
+    theta, clf.theta = clf.theta, -np.inf
+    try:
+        unthresholded, _ = _predict(clf, [t for t, _ in dataset.test])
+        val_accuracy = None
+        if dataset.val:
+            val_accuracy = _accuracy(dataset.val, _predict(clf, [t for t, _ in dataset.val])[0], oos)
+    finally:
+        clf.theta = theta
+    return unthresholded, val_accuracy
+
+
 def _accuracy(pairs: Pairs, predicted: list[str], oos: set[str]) -> float:
     scope = [(gold, pred) for (_, gold), pred in zip(pairs, predicted) if gold not in oos]
     return sum(g == p for g, p in scope) / max(1, len(scope))
@@ -147,12 +162,7 @@ def evaluate(
     )
     train_seconds = time.perf_counter() - started
     predicted, times = _predict(clf, [t for t, _ in dataset.test])
-    raw_theta, clf.theta = clf.theta, -np.inf
-    unthresholded, _ = _predict(clf, [t for t, _ in dataset.test])
-    val_accuracy = None
-    if dataset.val:
-        val_accuracy = _accuracy(dataset.val, _predict(clf, [t for t, _ in dataset.val])[0], oos)
-    clf.theta = raw_theta
+    unthresholded, val_accuracy = _without_threshold(clf, dataset, oos)
     gold = ["oos" if lab in oos else lab for _, lab in dataset.test]
     oos_rows = [p for g, p in zip(gold, predicted) if g == "oos"]
     return EvalResult(
