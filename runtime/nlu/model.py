@@ -156,7 +156,11 @@ class NluModel:
     def _fallback_language(self, language: str | None) -> str:
         return language if language in self.languages else self.meta.default_language
 
-    def _language(self, text: str, language: str | None) -> tuple[str, str]:
+    def _language(self, text: str, language: str | None) -> tuple[str, str | None]:
+        """The language used, and the one detected (None for a one-language bot: nothing to detect,
+        and the identifier's 100 MB are not worth loading for it)."""
+        if len(self.meta.languages) < 2:
+            return self.meta.default_language if not self.meta.languages else self.meta.languages[0], None
         detected, _ = self.detector.detect(text)
         used = detected if detected in self.languages else self._fallback_language(language)
         return used, detected
@@ -171,10 +175,9 @@ class NluModel:
         election = elect(confidences, self.meta.intents, included, self.meta.config.oosThreshold or 0.5)
         elected = self.intents.get(election.intent["name"])
         slots = fill_slots(elected, text, entities, lm.tagger if lm else None) if elected else {}
-        return {
+        out = {
             "entities": [e.to_dict() for e in entities],
             "language": used,
-            "detectedLanguage": detected,
             "ambiguous": election.ambiguous,
             "slots": slots,
             "intent": election.intent,
@@ -183,6 +186,9 @@ class NluModel:
             "includedContexts": election.included_contexts,
             "ms": _elapsed(started),
         }
+        if detected is not None:
+            out["detectedLanguage"] = detected
+        return out
 
     def _confidences(self, lm: LanguageModel, text: str) -> dict[str, dict[str, float]]:
         """Per context, the confidence of each of its intents."""

@@ -24,7 +24,6 @@ from tests.runtime.nlu.botfactory import make_bot
 NLU_KEYS = {
     "entities",
     "language",
-    "detectedLanguage",
     "ambiguous",
     "slots",
     "intent",

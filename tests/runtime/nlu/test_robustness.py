@@ -26,8 +26,32 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> NluModel:
     return trained
 
 
-WORDS = st.sampled_from(["pizza", "large", "tomorrow", "at", "5pm", "$20", "twenty", "3rd", "a@b.co", "www.x.com",
-                         "(212) 555-0199", "AB-12", "-", ":", "/", "12/25", "10:30", "€", "the", "may", "in", "days"])
+WORDS = st.sampled_from(
+    [
+        "pizza",
+        "large",
+        "tomorrow",
+        "at",
+        "5pm",
+        "$20",
+        "twenty",
+        "3rd",
+        "a@b.co",
+        "www.x.com",
+        "(212) 555-0199",
+        "AB-12",
+        "-",
+        ":",
+        "/",
+        "12/25",
+        "10:30",
+        "€",
+        "the",
+        "may",
+        "in",
+        "days",
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -36,7 +60,7 @@ def test_any_text_is_understood_without_error(model: NluModel, text: str) -> Non
     nlu = model.predict(text, ["global"])
     assert nlu["errored"] is False
     for entity in nlu["entities"]:
-        assert text[entity["meta"]["start"]:entity["meta"]["end"]] == entity["meta"]["source"]
+        assert text[entity["meta"]["start"] : entity["meta"]["end"]] == entity["meta"]["source"]
 
 
 def test_a_very_long_text_is_cut_and_understood(model: NluModel) -> None:
