@@ -158,6 +158,8 @@ class BotServing(_Section):
     disabled: bool = False
     private: bool = False
     converse: ConverseSettings
+    # Botpress checks the bot's own enableUnsecuredEndpoint, then the global one, with two messages.
+    public_disabled_by_bot: bool = False
 
 
 def ensure_secret(data_dir: Path) -> str:
@@ -291,4 +293,5 @@ def bot_serving(settings: Settings, bot_id: str, config: Any) -> BotServing:
         disabled=bool(getattr(config, "disabled", False)),
         private=bool(getattr(config, "private", False)),
         converse=converse,
+        public_disabled_by_bot=block.get("enableUnsecuredEndpoint") is False,
     )

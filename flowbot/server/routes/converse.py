@@ -87,7 +87,7 @@ async def converse_public(request: Request) -> JSONResponse:
     bot = open_bot(ctx, bot_id, user_id)
     if bot.private:
         authorize(await authenticate(request, ctx, allow_api_key=True), bot_id)
-    if not bot.converse.enableUnsecuredEndpoint:
+    if bot.public_disabled_by_bot:
         raise PlainTextError(403, f"Unauthenticated Converse API is disabled for {bot_id}")
     if not ctx.settings.converse.enableUnsecuredEndpoint:
         raise PlainTextError(403, "Unauthenticated Converse API is disabled for all bots")
