@@ -36,6 +36,7 @@ BOT_CONFIGS: dict[str, dict[str, Any]] = {
     "silent": {"converse": {"enabled": False}},
     "short": {"converse": {"maxMessageLength": 10}},
     "slow": {"converse": {"timeout": "200ms"}},
+    "limited": {"converse": {"rateLimit": {"enabled": True, "limit": 1, "limitWindow": "1m"}}},
 }
 
 
