@@ -97,10 +97,12 @@ def create_app(
     store: ServerStore,
     clock: Clock | None = None,
     limiter: RateLimiter | None = None,
+    not_ready: str | None = None,
 ) -> Starlette:
     """The app. ``bots`` maps each served bot id to its serving settings (:func:`flowbot.settings.bot_serving`).
     The store is opened and closed with the app's lifespan; the conversation service is owned by
-    the caller (who closes it after the app stops)."""
+    the caller (who closes it after the app stops). ``not_ready`` keeps ``/readyz`` at 503 with
+    that reason (the conversation service could not be built)."""
     clock = clock or SystemClock()
     limiter = limiter or TokenBucketLimiter(clock)
     hub = ProactiveHub(store, clock)
@@ -119,7 +121,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.open()
-        ctx.ready = True
+        ctx.ready = not_ready is None
+        ctx.not_ready_reason = not_ready or ""
         logger.info("serving %d bots: %s", len(ctx.bots), ", ".join(sorted(ctx.bots)) or "(none)")
         try:
             yield
