@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError
@@ -30,6 +31,8 @@ from flowbot.server.errors import ApiError
 from flowbot.server.errors import MethodNotAllowedError
 from flowbot.server.errors import NotFoundError
 from flowbot.server.errors import PlainTextError
+from flowbot.server.logs import AccessLog
+from flowbot.server.logs import AccessSink
 from flowbot.server.middleware import ServerMiddleware
 from flowbot.server.openapi import openapi_document
 from flowbot.server.proactive import ProactiveHub
@@ -98,11 +101,13 @@ def create_app(
     clock: Clock | None = None,
     limiter: RateLimiter | None = None,
     not_ready: str | None = None,
+    access_log: AccessSink | None = None,
 ) -> Starlette:
     """The app. ``bots`` maps each served bot id to its serving settings (:func:`flowbot.settings.bot_serving`).
     The store is opened and closed with the app's lifespan; the conversation service is owned by
     the caller (who closes it after the app stops). ``not_ready`` keeps ``/readyz`` at 503 with
-    that reason (the conversation service could not be built)."""
+    that reason (the conversation service could not be built). ``access_log`` receives one dict
+    per request (default: JSON lines on stderr when ``logs.accessLog`` is on)."""
     clock = clock or SystemClock()
     limiter = limiter or TokenBucketLimiter(clock)
     hub = ProactiveHub(store, clock)
@@ -139,7 +144,7 @@ def create_app(
                 ServerMiddleware,
                 limiter=limiter,
                 address_limit=settings.httpServer.rateLimit,
-                access_log=settings.logs.accessLog,
+                access_log=access_log or (AccessLog(sys.stderr) if settings.logs.accessLog else None),
             )
         ],
         exception_handlers={ApiError: _api_error, PlainTextError: _api_error, HTTPException: _http_error},

@@ -3,12 +3,17 @@ plus the record's ``fields``), which log collectors read without parsing free te
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from typing import Any
+from typing import TextIO
+
+ACCESS_LOGGER = "flowbot.server.access"
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,5 +42,37 @@ def configure_logging(level: str = "info") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # flowbot writes its own access log (route templates, no query strings).
+    # flowbot writes its own access log (AccessLog: route templates, no query strings).
     logging.getLogger("uvicorn.access").disabled = True
+
+
+AccessSink = Callable[[dict[str, Any]], None]
+
+
+class AccessLog:
+    """The access log: a JSON line per request, in the same shape as the other log lines.
+
+    It runs on every request, so it skips the logging machinery (a record, a formatter and a
+    flushed write per line cost more than the rest of a request): lines are queued and written
+    together once per event-loop iteration, a single write for every request answered meanwhile.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._pending: list[str] = []
+
+    def __call__(self, fields: dict[str, Any]) -> None:
+        entry = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "info", "logger": ACCESS_LOGGER, "message": "access", **fields}
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(json.dumps(entry, ensure_ascii=False))
+
+    def flush(self) -> None:
+        if self._pending:
+            lines, self._pending = self._pending, []
+            try:
+                self._stream.write("\n".join(lines) + "\n")
+                self._stream.flush()
+            except (OSError, ValueError):
+                # A closed or full stderr must not fail requests.
+                pass

@@ -22,10 +22,10 @@ from starlette.types import Send
 from flowbot.server.errors import ApiError
 from flowbot.server.errors import InternalServerError
 from flowbot.server.errors import TooManyRequestsError
+from flowbot.server.logs import AccessSink
 from flowbot.server.ratelimit import RateLimiter
 from flowbot.settings import RateLimitSettings
 
-access_logger = logging.getLogger("flowbot.server.access")
 error_logger = logging.getLogger("flowbot.server.error")
 
 
@@ -41,7 +41,9 @@ def route_template(scope: Scope) -> str:
 
 
 class ServerMiddleware:
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, address_limit: RateLimitSettings, access_log: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, address_limit: RateLimitSettings, access_log: AccessSink | None
+    ) -> None:
         self.app = app
         self.limiter = limiter
         self.address_limit = address_limit
@@ -70,8 +72,8 @@ class ServerMiddleware:
             if state["status"] is None:
                 await InternalServerError().response()(scope, receive, send_wrapper)
         finally:
-            if self.access_log:
-                self._log(scope, state["status"], time.perf_counter() - started)
+            if self.access_log is not None:
+                self.access_log(self._fields(scope, state["status"], time.perf_counter() - started))
 
     async def _limit(self, scope: Scope) -> ApiError | None:
         if not self.address_limit.enabled or not scope["path"].startswith("/api/"):
@@ -81,11 +83,9 @@ class ServerMiddleware:
         return None if decision.allowed else TooManyRequestsError(decision.retry_after)
 
     @staticmethod
-    def _log(scope: Scope, status: int | None, seconds: float) -> None:
-        if not access_logger.isEnabledFor(logging.INFO):
-            return
+    def _fields(scope: Scope, status: int | None, seconds: float) -> dict[str, Any]:
         params = scope.get("path_params") or {}
-        fields = {
+        return {
             "method": scope.get("method"),
             "path": route_template(scope),
             "status": status if status is not None else 499,
@@ -93,4 +93,3 @@ class ServerMiddleware:
             "bot": params.get("botId"),
             "client": client_address(scope),
         }
-        access_logger.info("access", extra={"fields": fields})

@@ -61,17 +61,33 @@ class TurnRunner:
             return None
 
     async def _wait(self, task: asyncio.Task[TurnResult], bot_id: str, user_id: str, timeout: float) -> TurnResult:
+        # What shield + wait_for do, with one future and one timer: this runs on every turn.
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+
+        def wake(_: object = None) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        timer = loop.call_later(timeout, wake)
+        task.add_done_callback(wake)
         try:
-            return await asyncio.wait_for(asyncio.shield(task), timeout)
-        except TimeoutError:
-            self._deliver_when_done(task, bot_id, user_id)
-            raise RequestTimedOutError() from None
+            await waiter  # a cancelled request cancels the waiter, never the turn
         except asyncio.CancelledError:
-            if not task.done():
-                self._deliver_when_done(task, bot_id, user_id)
+            self._deliver_when_done(task, bot_id, user_id)
             raise
+        finally:
+            timer.cancel()
+            task.remove_done_callback(wake)
+        if task.done():
+            return task.result()
+        self._deliver_when_done(task, bot_id, user_id)
+        raise RequestTimedOutError()
 
     def _deliver_when_done(self, task: asyncio.Task[TurnResult], bot_id: str, user_id: str) -> None:
+        if task.done() and not task.cancelled() and task.exception() is None and not task.result().responses:
+            return
+
         async def deliver() -> None:
             try:
                 result = await task

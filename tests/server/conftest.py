@@ -48,7 +48,10 @@ class Harness:
         self.clock = FakeClock()
         self.store = SqliteServerStore(data_dir / "flowbot.sqlite")
         bots = {bot_id: bot_serving(self.settings, bot_id, BotConfig.model_validate(cfg)) for bot_id, cfg in BOT_CONFIGS.items()}
-        self.app: Starlette = create_app(self.settings, self.conversations, bots, self.store, clock=self.clock)
+        self.access: list[dict[str, Any]] = []
+        self.app: Starlette = create_app(
+            self.settings, self.conversations, bots, self.store, clock=self.clock, access_log=self.access.append
+        )
 
     async def add_user(self, email: str, role: str = "user", bots: list[str] | None = None) -> User:
         user = User(email=email, password_hash=hash_password(PASSWORD), role=role, bots=bots or [])  # type: ignore[arg-type]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
-import logging
-from typing import Any
 
 import httpx
-import pytest
 
+from flowbot.server.logs import AccessLog
 from tests.server.conftest import Harness
 from tests.server.conftest import bearer
 from tests.server.conftest import login
@@ -39,16 +39,30 @@ async def test_openapi_document_is_valid_and_covers_every_route(served: tuple[Ha
     assert set(converse["properties"]) == {"type", "text", "includedContexts", "metadata"}
 
 
-async def test_access_log_has_route_templates_and_no_secrets(served: tuple[Harness, httpx.AsyncClient], caplog: pytest.LogCaptureFixture) -> None:
+async def test_access_log_has_route_templates_and_no_secrets(served: tuple[Harness, httpx.AsyncClient]) -> None:
     harness, client = served
     await harness.add_user("ada@example.com", role="admin")
     token = await login(client, "ada@example.com")
-    caplog.set_level(logging.INFO, logger="flowbot.server.access")
+    harness.access.clear()
     await client.post("/api/v1/bots/support/converse/u1/secured?include=state", json={"text": "my card is 4111"}, headers=bearer(token))
     await client.post("/api/v1/bots/nobody/converse/u1", json={"text": "hi"})
-    records: list[dict[str, Any]] = [r.fields for r in caplog.records if r.name == "flowbot.server.access"]  # type: ignore[attr-defined]
+    records = harness.access
     assert records[0]["path"] == "/api/v1/bots/{botId}/converse/{userId}/secured"
     assert (records[0]["method"], records[0]["status"], records[0]["bot"]) == ("POST", 200, "support")
     assert records[1]["status"] == 404 and records[1]["bot"] == "nobody"
-    text = caplog.text + json.dumps(records)
+    text = json.dumps(records)
     assert "4111" not in text and token not in text and "include=state" not in text
+
+
+async def test_access_log_writes_json_lines_once_per_loop_iteration() -> None:
+    stream = io.StringIO()
+    log = AccessLog(stream)
+    log({"method": "GET", "path": "/healthz", "status": 200})
+    log({"method": "POST", "path": "/x", "status": 404})
+    assert stream.getvalue() == ""
+    await asyncio.sleep(0)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(line["logger"], line["message"], line["path"]) for line in lines] == [
+        ("flowbot.server.access", "access", "/healthz"),
+        ("flowbot.server.access", "access", "/x"),
+    ]

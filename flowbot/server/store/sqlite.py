@@ -51,6 +51,7 @@ class SqliteServerStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: aiosqlite.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -66,8 +67,16 @@ class SqliteServerStore:
         # FULL: a stored proactive message or a revocation survives a power cut.
         await self._db.execute("PRAGMA synchronous = FULL")
         await self._db.executescript(SCHEMA)
+        # The outbox check runs on every converse answer: a WAL read of an indexed key never waits
+        # for a writer and takes microseconds, far less than a hop to aiosqlite's thread, so it runs
+        # inline on its own read-only connection (a short busy timeout bounds the rare wait).
+        self._reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        self._reader.execute("PRAGMA busy_timeout = 50")
 
     async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -161,12 +170,14 @@ class SqliteServerStore:
         await self.db.execute(f"INSERT INTO server_outbox (bot_id, user_id, payload, created_at) VALUES {values}", params)
 
     async def take_outbox(self, bot_id: str, user_id: str) -> list[OutboxMessage]:
-        # The read needs no write lock (WAL): the common case, an empty outbox, never contends
-        # with the writers of other connections.
-        found = await self.db.execute_fetchall(
+        # The common case, an empty outbox, is answered by the inline reader (see open) and never
+        # takes the write lock that the state writes of other connections need.
+        if self._reader is None:
+            raise RuntimeError("the server store is not open")
+        found = self._reader.execute(
             "SELECT 1 FROM server_outbox WHERE bot_id = ? AND user_id = ? LIMIT 1", (bot_id, user_id)
-        )
-        if not found:
+        ).fetchone()
+        if found is None:
             return []
         # One statement: two takers can never both get a row.
         rows = await self.db.execute_fetchall(
