@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
@@ -60,9 +61,20 @@ class AccessLog:
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self._pending: list[str] = []
+        self._second = -1
+        self._second_text = ""
+
+    def _timestamp(self) -> str:
+        # The ISO form of the current second changes once a second: format it then, not per line.
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._second_text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self._second_text}.{int((now - second) * 1000):03d}+00:00"
 
     def __call__(self, fields: dict[str, Any]) -> None:
-        entry = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": "info", "logger": ACCESS_LOGGER, "message": "access", **fields}
+        entry = {"ts": self._timestamp(), "level": "info", "logger": ACCESS_LOGGER, "message": "access", **fields}
         if not self._pending:
             asyncio.get_running_loop().call_soon(self.flush)
         self._pending.append(json.dumps(entry, ensure_ascii=False))
