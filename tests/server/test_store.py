@@ -4,6 +4,7 @@ to two takers."""
 from __future__ import annotations
 
 import asyncio
+import stat
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ async def test_users_round_trip(tmp_path: Path) -> None:
     assert await store.remove_user("a@example.com")
     assert not await store.remove_user("a@example.com")
     await store.close()
+    assert stat.S_IMODE((tmp_path / "s.sqlite").stat().st_mode) == 0o600
 
 
 async def test_outbox_is_ordered_and_taken_once(tmp_path: Path) -> None:

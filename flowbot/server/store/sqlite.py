@@ -8,6 +8,7 @@ processes. aiosqlite runs the calls on its own thread: the event loop never bloc
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,9 @@ class SqliteServerStore:
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Password and key hashes live here: owner-only, like the token secret. SQLite gives its
+        # -wal and -shm files the permissions of the database file.
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
         self._db = await aiosqlite.connect(self.path, isolation_level=None)
         await self._db.execute("PRAGMA busy_timeout = 5000")
         await self._db.execute("PRAGMA journal_mode = WAL")
