@@ -23,7 +23,10 @@ from starlette.routing import Route
 from flowbot.runtime.conversation import IncomingMessage
 from flowbot.runtime.conversation import TurnResult
 
-ANSWER = [{"type": "typing", "value": True}, {"type": "text", "markdown": True, "text": "Hey there, welcome!"}]
+ANSWER = [
+    {"type": "typing", "value": True},
+    {"type": "text", "markdown": True, "text": "Hey there, welcome!"},
+]
 
 
 def bare_app() -> Starlette:
@@ -48,7 +51,14 @@ class EchoConversations:
     async def converse(self, bot_id: str, user_id: str, message: IncomingMessage) -> TurnResult:
         return TurnResult(responses=ANSWER)
 
-    async def trigger(self, bot_id: str, user_id: str, flow: str, node: str | None = None, payload: dict[str, Any] | None = None) -> TurnResult:
+    async def trigger(
+        self,
+        bot_id: str,
+        user_id: str,
+        flow: str,
+        node: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> TurnResult:
         return TurnResult(responses=ANSWER)
 
 
@@ -70,7 +80,9 @@ def main() -> None:
     kind, port = sys.argv[1], int(sys.argv[2])
     with tempfile.TemporaryDirectory() as data:
         app = bare_app() if kind == "bare" else echo_app(Path(data))
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        )
         asyncio.run(uvicorn.Server(config).serve())
 
 

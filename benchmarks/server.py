@@ -68,7 +68,19 @@ def _start(kind: str, port: int, bot: Path | None, workdir: Path) -> subprocess.
     log = (workdir / f"{kind}.log").open("wb")
     if kind == "serve":
         assert bot is not None
-        command = [sys.executable, "-c", "from flowbot.cli import main; main()", "serve", str(bot), "--port", str(port), "--data-dir", str(workdir / "data"), "--workers", "1"]
+        command = [
+            sys.executable,
+            "-c",
+            "from flowbot.cli import main; main()",
+            "serve",
+            str(bot),
+            "--port",
+            str(port),
+            "--data-dir",
+            str(workdir / "data"),
+            "--workers",
+            "1",
+        ]
     else:
         command = [sys.executable, "-m", "benchmarks._apps", kind, str(port)]
     return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -82,12 +94,26 @@ def _parse_duration_ms(text: str) -> float:
 def run_wrk(url: str, bot: str, users: int, seconds: int, workdir: Path) -> dict[str, Any]:
     script = workdir / "converse.lua"
     script.write_text(WRK_SCRIPT % {"body": BODY, "bot": bot, "users": users})
-    out = subprocess.run(["wrk", "-t1", f"-c{users}", f"-d{seconds}s", "--latency", "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{users}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    latency = {p: _parse_duration_ms(m) for p, m in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.MULTILINE)}
+    latency = {
+        p: _parse_duration_ms(m) for p, m in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.MULTILINE)
+    }
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50_ms": latency["50"], "p99_ms": latency["99"], "non_2xx": int(errors.group(1)) if errors else 0, "socket_errors": socket_errors.group(1) if socket_errors else None, "tool": "wrk"}
+    return {
+        "rps": rps,
+        "p50_ms": latency["50"],
+        "p99_ms": latency["99"],
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else None,
+        "tool": "wrk",
+    }
 
 
 async def _python_load(url: str, bot: str, users: int, seconds: int) -> dict[str, Any]:
@@ -108,10 +134,19 @@ async def _python_load(url: str, bot: str, users: int, seconds: int) -> dict[str
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
         await asyncio.gather(*(user(n, client) for n in range(users)))
     cuts = statistics.quantiles(latencies, n=100)
-    return {"rps": len(latencies) / seconds, "p50_ms": cuts[49], "p99_ms": cuts[98], "non_2xx": failures, "socket_errors": None, "tool": "python-httpx"}
+    return {
+        "rps": len(latencies) / seconds,
+        "p50_ms": cuts[49],
+        "p99_ms": cuts[98],
+        "non_2xx": failures,
+        "socket_errors": None,
+        "tool": "python-httpx",
+    }
 
 
-def measure(kind: str, bot_path: Path | None, bot_id: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+def measure(
+    kind: str, bot_path: Path | None, bot_id: str, args: argparse.Namespace, workdir: Path
+) -> dict[str, Any]:
     port = _free_port()
     process = _start(kind, port, bot_path, workdir)
     base = f"http://127.0.0.1:{port}"
@@ -139,14 +174,25 @@ def _report(results: dict[str, dict[str, Any]], users: int) -> str:
             lines.append(f"{kind:8} skipped: {result['skipped']}")
             continue
         ratio = result["rps"] / base["rps"]
-        lines.append(f"{kind:8} {result['rps']:9.0f} {result['p50_ms']:8.2f} {result['p99_ms']:8.2f} {ratio:8.0%} {result['non_2xx']:7d}")
+        lines.append(
+            f"{kind:8} {result['rps']:9.0f} {result['p50_ms']:8.2f} {result['p99_ms']:8.2f} {ratio:8.0%} {result['non_2xx']:7d}"
+        )
     lines.append(f"({users} concurrent users over loopback, one server worker, load tool: {base['tool']})")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.server", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bot", type=Path, default=ROOT / "bots" / "support", help="the bot `bot serve` runs (default: bots/support)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.server",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--bot",
+        type=Path,
+        default=ROOT / "bots" / "support",
+        help="the bot `bot serve` runs (default: bots/support)",
+    )
     parser.add_argument("--bot-id", default="support")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=10)
@@ -162,7 +208,9 @@ def main(argv: list[str] | None = None) -> None:
             results[kind] = measure(kind, args.bot if kind == "serve" else None, args.bot_id, args, workdir)
     print(_report(results, args.users))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "server.json").write_text(json.dumps({"users": args.users, "seconds": args.seconds, "results": results}, indent=2))
+    (RESULTS / "server.json").write_text(
+        json.dumps({"users": args.users, "seconds": args.seconds, "results": results}, indent=2)
+    )
 
 
 if __name__ == "__main__":

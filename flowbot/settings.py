@@ -178,7 +178,9 @@ def ensure_secret(data_dir: Path) -> str:
             path.chmod(0o600)
         secret = path.read_text(encoding="ascii").strip()
         if len(secret) < 32:
-            raise SettingsError(f"{path}: the token secret is too short; delete the file to generate a new one")
+            raise SettingsError(
+                f"{path}: the token secret is too short; delete the file to generate a new one"
+            )
         return secret
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(secrets.token_hex(32))
@@ -190,11 +192,15 @@ def _normalize(name: str) -> str:
     return name.replace("_", "").lower()
 
 
-def _set_path(target: dict[str, Any], model: type[BaseModel], parts: list[str], value: Any, env_name: str) -> None:
+def _set_path(
+    target: dict[str, Any], model: type[BaseModel], parts: list[str], value: Any, env_name: str
+) -> None:
     fields = {_normalize(name): name for name in model.model_fields}
     key = fields.get(_normalize(parts[0]))
     if key is None:
-        raise SettingsError(f"{env_name}: unknown setting {parts[0]!r} (known: {', '.join(sorted(fields.values()))})")
+        raise SettingsError(
+            f"{env_name}: unknown setting {parts[0]!r} (known: {', '.join(sorted(fields.values()))})"
+        )
     if len(parts) == 1:
         target[key] = value
         return

@@ -24,10 +24,12 @@ def command() -> None:
 @DATA_DIR
 def create(bot: str, name: str, data_dir: Path) -> None:
     """Create a key for BOT. The key is printed once: only a hash of it is stored."""
-    from flowbot.server import admin  # noqa: PLC0415
+    from flowbot.server import admin
 
     created = run_admin(admin.create_key(settings_of(data_dir), bot, name))
-    click.echo(f"created key {created.record.key_id} for bot {bot}; store it now, it is not shown again:", err=True)
+    click.echo(
+        f"created key {created.record.key_id} for bot {bot}; store it now, it is not shown again:", err=True
+    )
     click.echo(created.secret)
 
 
@@ -35,7 +37,7 @@ def create(bot: str, name: str, data_dir: Path) -> None:
 @DATA_DIR
 def list_(data_dir: Path) -> None:
     """List keys: id, bot, name, creation date (never the key itself)."""
-    from flowbot.server import admin  # noqa: PLC0415
+    from flowbot.server import admin
 
     keys = run_admin(admin.list_keys(settings_of(data_dir)))
     if not keys:
@@ -50,7 +52,7 @@ def list_(data_dir: Path) -> None:
 @DATA_DIR
 def revoke(key_id: str, data_dir: Path) -> None:
     """Revoke a key by its id; it stops working at once."""
-    from flowbot.server import admin  # noqa: PLC0415
+    from flowbot.server import admin
 
     run_admin(admin.revoke_key(settings_of(data_dir), key_id))
     click.echo(f"revoked {key_id}")

@@ -24,21 +24,30 @@ from flowbot.cli.users import settings_of
     show_default=True,
     help="Config, store, token secret and compiled bots.",
 )
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True)
-def command(bots_dirs: tuple[Path, ...], host: str | None, port: int | None, workers: int, data_dir: Path, log_level: str) -> None:
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
+)
+def command(
+    bots_dirs: tuple[Path, ...],
+    host: str | None,
+    port: int | None,
+    workers: int,
+    data_dir: Path,
+    log_level: str,
+) -> None:
     """Serve BOTS_DIR... (bot folders, or folders of bot folders; default: the current folder).
 
     Source bots (*.flow files) are compiled on start into DATA_DIR/bots; compiled and Botpress v12
     bot folders run as they are.
     """
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from flowbot.errors import FlowbotError  # noqa: PLC0415
-    from flowbot.server.app import SHUTDOWN_GRACE_SECONDS  # noqa: PLC0415
-    from flowbot.server.bots import prepare  # noqa: PLC0415
-    from flowbot.server.logs import configure_logging  # noqa: PLC0415
-    from flowbot.server.main import SPEC_VARIABLE  # noqa: PLC0415
-    from flowbot.server.main import ServeSpec  # noqa: PLC0415
+    from flowbot.errors import FlowbotError
+    from flowbot.server.app import SHUTDOWN_GRACE_SECONDS
+    from flowbot.server.bots import prepare
+    from flowbot.server.logs import configure_logging
+    from flowbot.server.main import SPEC_VARIABLE
+    from flowbot.server.main import ServeSpec
 
     configure_logging(log_level)
     settings = settings_of(data_dir)

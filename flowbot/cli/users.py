@@ -30,8 +30,8 @@ DATA_DIR = click.option(
 
 
 def settings_of(data_dir: Path) -> Settings:
-    from flowbot.settings import SettingsError  # noqa: PLC0415
-    from flowbot.settings import load_settings  # noqa: PLC0415
+    from flowbot.settings import SettingsError
+    from flowbot.settings import load_settings
 
     try:
         return load_settings(data_dir)
@@ -40,7 +40,7 @@ def settings_of(data_dir: Path) -> Settings:
 
 
 def run_admin(coro: Coroutine[Any, Any, T]) -> T:
-    from flowbot.errors import FlowbotError  # noqa: PLC0415
+    from flowbot.errors import FlowbotError
 
     try:
         return asyncio.run(coro)
@@ -62,12 +62,18 @@ def command() -> None:
 
 @command.command("add")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "user"]), default="user", show_default=True, help="admin opens every bot.")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "user"]),
+    default="user",
+    show_default=True,
+    help="admin opens every bot.",
+)
 @click.option("--bots", default="", help="Comma-separated bot ids a user may open.")
 @DATA_DIR
 def add(email: str, role: str, bots: str, data_dir: Path) -> None:
     """Add a user; the password is read from a prompt, or from stdin when piped."""
-    from flowbot.server import admin  # noqa: PLC0415
+    from flowbot.server import admin
 
     settings = settings_of(data_dir)
     password = _read_password()
@@ -80,7 +86,7 @@ def add(email: str, role: str, bots: str, data_dir: Path) -> None:
 @DATA_DIR
 def list_(data_dir: Path) -> None:
     """List users: email, role, bots, creation date."""
-    from flowbot.server import admin  # noqa: PLC0415
+    from flowbot.server import admin
 
     users = run_admin(admin.list_users(settings_of(data_dir)))
     if not users:
@@ -96,7 +102,7 @@ def list_(data_dir: Path) -> None:
 @DATA_DIR
 def remove(email: str, data_dir: Path) -> None:
     """Remove a user; their tokens stop working at once."""
-    from flowbot.server import admin  # noqa: PLC0415
+    from flowbot.server import admin
 
     run_admin(admin.remove_user(settings_of(data_dir), email))
     click.echo(f"removed {email}")

@@ -50,7 +50,9 @@ async def add_user(settings: Settings, email: str, password: str, role: str, bot
         raise AdminError("a user needs --bots (the bots it may open) or --role admin")
     if role == "admin" and bots:
         raise AdminError("an admin opens every bot: --bots does not apply")
-    user = User(email=email, password_hash=hash_password(password), role=role, bots=bots, created_at=time.time())  # type: ignore[arg-type]
+    user = User(
+        email=email, password_hash=hash_password(password), role=role, bots=bots, created_at=time.time()
+    )  # type: ignore[arg-type]
     async with opened_store(settings) as store:
         try:
             await store.add_user(user)

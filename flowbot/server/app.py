@@ -90,7 +90,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return MethodNotAllowedError("Method Not Allowed").response()
     if exc.status_code == 404:
         return NotFoundError("no such route").response()
-    return JSONResponse({"statusCode": exc.status_code, "type": "Error", "message": exc.detail}, status_code=exc.status_code)
+    return JSONResponse(
+        {"statusCode": exc.status_code, "type": "Error", "message": exc.detail}, status_code=exc.status_code
+    )
 
 
 def create_app(

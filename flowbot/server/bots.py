@@ -35,9 +35,15 @@ def discover(paths: list[Path]) -> list[Path]:
         if is_compiled_bot(path) or is_source_bot(path):
             candidates = [path]
         else:
-            candidates = [child for child in sorted(path.iterdir()) if child.is_dir() and (is_compiled_bot(child) or is_source_bot(child))]
+            candidates = [
+                child
+                for child in sorted(path.iterdir())
+                if child.is_dir() and (is_compiled_bot(child) or is_source_bot(child))
+            ]
             if not candidates:
-                raise BotSetupError(f"{path}: neither a bot folder (bot.config.json, flows/ or *.flow files) nor a folder of bots")
+                raise BotSetupError(
+                    f"{path}: neither a bot folder (bot.config.json, flows/ or *.flow files) nor a folder of bots"
+                )
         for folder in candidates:
             if folder.resolve() not in {f.resolve() for f in found}:
                 found.append(folder)
@@ -46,13 +52,15 @@ def discover(paths: list[Path]) -> list[Path]:
 
 def compile_source(folder: Path, data_dir: Path) -> Path:
     """Build a source bot into ``<data>/bots/<name>``; every error at once if it does not compile."""
-    from flowbot.compiler import build  # noqa: PLC0415 - the compiler is only needed for source bots
-    from flowbot.compiler import render_diagnostics  # noqa: PLC0415
+    from flowbot.compiler import build
+    from flowbot.compiler import render_diagnostics
 
     out = data_dir / "bots" / folder.resolve().name
     result = build(folder, out)
     if not result.ok:
-        raise BotSetupError(f"{folder}: the bot does not compile:\n{render_diagnostics(result.diagnostics, fmt='short')}")
+        raise BotSetupError(
+            f"{folder}: the bot does not compile:\n{render_diagnostics(result.diagnostics, fmt='short')}"
+        )
     return out
 
 

@@ -74,7 +74,13 @@ class AccessLog:
         return f"{self._second_text}.{int((now - second) * 1000):03d}+00:00"
 
     def __call__(self, fields: dict[str, Any]) -> None:
-        entry = {"ts": self._timestamp(), "level": "info", "logger": ACCESS_LOGGER, "message": "access", **fields}
+        entry = {
+            "ts": self._timestamp(),
+            "level": "info",
+            "logger": ACCESS_LOGGER,
+            "message": "access",
+            **fields,
+        }
         if not self._pending:
             asyncio.get_running_loop().call_soon(self.flush)
         self._pending.append(json.dumps(entry, ensure_ascii=False))

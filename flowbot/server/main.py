@@ -48,7 +48,12 @@ class UnavailableConversations:
         raise ServiceUnavailableError(self.reason)
 
     async def trigger(
-        self, bot_id: str, user_id: str, flow: str, node: str | None = None, payload: dict[str, Any] | None = None
+        self,
+        bot_id: str,
+        user_id: str,
+        flow: str,
+        node: str | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> TurnResult:
         raise ServiceUnavailableError(self.reason)
 
@@ -57,7 +62,7 @@ def build_conversations(bots: dict[str, BotDefinition], settings: Settings) -> A
     """The runtime's conversation service for ``bots`` (imported here: the server knows nothing of
     flows). Its constructor is the runtime's; this is the one place that calls it."""
     try:
-        from flowbot.runtime.service import ConversationService  # type: ignore[import-not-found]  # noqa: PLC0415
+        from flowbot.runtime.service import ConversationService  # type: ignore[import-not-found]
     except ImportError as exc:
         logger.error("the conversation runtime is not available: %s", exc)
         return UnavailableConversations("the conversation runtime (flowbot.runtime.service) is not installed")

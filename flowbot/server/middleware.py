@@ -42,7 +42,11 @@ def route_template(scope: Scope) -> str:
 
 class ServerMiddleware:
     def __init__(
-        self, app: ASGIApp, limiter: RateLimiter, address_limit: RateLimitSettings, access_log: AccessSink | None
+        self,
+        app: ASGIApp,
+        limiter: RateLimiter,
+        address_limit: RateLimitSettings,
+        access_log: AccessSink | None,
     ) -> None:
         self.app = app
         self.limiter = limiter

@@ -56,9 +56,18 @@ def _converse_paths(c: _Collector) -> dict[str, Any]:
         base: {
             "post": {
                 "summary": "Send a message to a bot (public)",
-                "parameters": [*_path_params("botId", "userId"), {**include, "description": "Only 'responses'"}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": c.ref(schemas.ConverseBody)}}},
-                "responses": {"200": _json(c.ref(schemas.ConverseAnswer), "The bot's answer"), **_errors(c, "400", "403", "404", "413", "429")},
+                "parameters": [
+                    *_path_params("botId", "userId"),
+                    {**include, "description": "Only 'responses'"},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": c.ref(schemas.ConverseBody)}},
+                },
+                "responses": {
+                    "200": _json(c.ref(schemas.ConverseAnswer), "The bot's answer"),
+                    **_errors(c, "400", "403", "404", "413", "429"),
+                },
             }
         },
         f"{base}/secured": {
@@ -66,8 +75,14 @@ def _converse_paths(c: _Collector) -> dict[str, Any]:
                 "summary": "Send a message and get the debug parts of the turn",
                 "security": [{"bearer": []}, {"apiKey": []}],
                 "parameters": [*_path_params("botId", "userId"), include],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": c.ref(schemas.SecuredConverseBody)}}},
-                "responses": {"200": _json(c.ref(schemas.DebugAnswer), "The answer with the included parts"), **_errors(c, "400", "401", "403", "404", "413", "429")},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": c.ref(schemas.SecuredConverseBody)}},
+                },
+                "responses": {
+                    "200": _json(c.ref(schemas.DebugAnswer), "The answer with the included parts"),
+                    **_errors(c, "400", "401", "403", "404", "413", "429"),
+                },
             }
         },
         f"{base}/stream": {
@@ -75,7 +90,13 @@ def _converse_paths(c: _Collector) -> dict[str, Any]:
                 "summary": "Server-Sent Events: the user's proactive messages (event: message, data: a payload)",
                 "security": [{"bearer": []}, {"apiKey": []}],
                 "parameters": _path_params("botId", "userId"),
-                "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}, **_errors(c, "401", "403", "404")},
+                "responses": {
+                    "200": {
+                        "description": "An event stream",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(c, "401", "403", "404"),
+                },
             }
         },
     }
@@ -89,27 +110,56 @@ def _other_paths(c: _Collector) -> dict[str, Any]:
                 "summary": "Start a flow for a user (a proactive message)",
                 "security": [{"bearer": []}, {"apiKey": []}],
                 "parameters": _path_params("botId", "userId"),
-                "requestBody": {"required": True, "content": {"application/json": {"schema": c.ref(schemas.EventBody)}}},
-                "responses": {"200": _json(c.ref(schemas.EventAnswer), "The turn ran and its messages were delivered"), "202": _json(c.ref(schemas.EventAnswer), "The turn outlived converse.timeout; it delivers when done"), **_errors(c, "400", "401", "403", "404", "413", "429")},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": c.ref(schemas.EventBody)}},
+                },
+                "responses": {
+                    "200": _json(c.ref(schemas.EventAnswer), "The turn ran and its messages were delivered"),
+                    "202": _json(
+                        c.ref(schemas.EventAnswer),
+                        "The turn outlived converse.timeout; it delivers when done",
+                    ),
+                    **_errors(c, "400", "401", "403", "404", "413", "429"),
+                },
             }
         },
         "/api/v1/auth/login/basic/{strategy}": {
             "post": {
                 "summary": "Log in; the strategy is 'default'",
                 "parameters": _path_params("strategy"),
-                "requestBody": {"required": True, "content": {"application/json": {"schema": c.ref(schemas.LoginBody)}}},
-                "responses": {"200": _json(c.ref(schemas.LoginAnswer), "The token; exp is its lifetime in ms"), **_errors(c, "400", "404", "429")},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": c.ref(schemas.LoginBody)}},
+                },
+                "responses": {
+                    "200": _json(c.ref(schemas.LoginAnswer), "The token; exp is its lifetime in ms"),
+                    **_errors(c, "400", "404", "429"),
+                },
             }
         },
         "/api/v1/auth/refresh": {
-            "get": {"summary": "A new token for a valid one", "security": [{"bearer": []}], "responses": {"200": _json(c.ref(schemas.RefreshAnswer), "The new token"), **_errors(c, "401")}}
+            "get": {
+                "summary": "A new token for a valid one",
+                "security": [{"bearer": []}],
+                "responses": {
+                    "200": _json(c.ref(schemas.RefreshAnswer), "The new token"),
+                    **_errors(c, "401"),
+                },
+            }
         },
         "/api/v1/auth/logout": {
-            method: {"summary": "Revoke every token of the user", "security": [{"bearer": []}], "responses": {"200": ok, **_errors(c, "401")}}
+            method: {
+                "summary": "Revoke every token of the user",
+                "security": [{"bearer": []}],
+                "responses": {"200": ok, **_errors(c, "401")},
+            }
             for method in ("get", "post")
         },
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": ok}}},
-        "/readyz": {"get": {"summary": "Readiness: bots loaded, store answering", "responses": {"200": ok, "503": ok}}},
+        "/readyz": {
+            "get": {"summary": "Readiness: bots loaded, store answering", "responses": {"200": ok, "503": ok}}
+        },
         "/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok}}},
     }
 

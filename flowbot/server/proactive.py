@@ -95,9 +95,13 @@ class ProactiveHub:
         # The stream's task is being cancelled: shield the write, or it would be cancelled too.
         with anyio.CancelScope(shield=True):
             try:
-                await self._store.push_outbox(subscription.bot_id, subscription.user_id, unsent, self._clock.time())
+                await self._store.push_outbox(
+                    subscription.bot_id, subscription.user_id, unsent, self._clock.time()
+                )
             except Exception:
-                logger.exception("could not keep %d unsent messages of bot %s", len(unsent), subscription.bot_id)
+                logger.exception(
+                    "could not keep %d unsent messages of bot %s", len(unsent), subscription.bot_id
+                )
 
     async def take_stored(self, bot_id: str, user_id: str) -> list[dict[str, Any]]:
         return [message.payload for message in await self._store.take_outbox(bot_id, user_id)]

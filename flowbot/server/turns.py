@@ -38,7 +38,9 @@ class TurnRunner:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def converse(self, bot_id: str, user_id: str, message: IncomingMessage, timeout: float) -> TurnResult:
+    async def converse(
+        self, bot_id: str, user_id: str, message: IncomingMessage, timeout: float
+    ) -> TurnResult:
         """The turn's result, or :class:`RequestTimedOutError` after ``timeout`` seconds (the turn
         goes on and its responses are delivered later)."""
         task = self._spawn(self._conversations.converse(bot_id, user_id, message))
@@ -60,7 +62,9 @@ class TurnRunner:
         except RequestTimedOutError:
             return None
 
-    async def _wait(self, task: asyncio.Task[TurnResult], bot_id: str, user_id: str, timeout: float) -> TurnResult:
+    async def _wait(
+        self, task: asyncio.Task[TurnResult], bot_id: str, user_id: str, timeout: float
+    ) -> TurnResult:
         # What shield + wait_for do, with one future and one timer: this runs on every turn.
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
@@ -96,7 +100,9 @@ class TurnRunner:
                 logger.exception("a turn of bot %s that outlived its request failed", bot_id)
                 return
             where = await self._hub.deliver(bot_id, user_id, result.responses)
-            logger.info("late turn of bot %s delivered %d messages to %s", bot_id, len(result.responses), where)
+            logger.info(
+                "late turn of bot %s delivered %d messages to %s", bot_id, len(result.responses), where
+            )
 
         self._spawn(deliver())
 
@@ -106,6 +112,8 @@ class TurnRunner:
         while self._tasks:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
-                logger.warning("shutdown: %d turns still running after %.1fs; abandoning them", len(self._tasks), timeout)
+                logger.warning(
+                    "shutdown: %d turns still running after %.1fs; abandoning them", len(self._tasks), timeout
+                )
                 return
             await asyncio.wait(set(self._tasks), timeout=remaining)

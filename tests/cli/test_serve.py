@@ -31,11 +31,23 @@ def _free_port() -> int:
 @pytest.fixture
 def server(compat_bots: Path, tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
     data = tmp_path / "data"
-    add = subprocess.run([*BOT, "users", "add", "ops@example.com", "--role", "admin", "--data-dir", str(data)], input="a-long-password\n", text=True, capture_output=True, timeout=60)
+    add = subprocess.run(
+        [*BOT, "users", "add", "ops@example.com", "--role", "admin", "--data-dir", str(data)],
+        input="a-long-password\n",
+        text=True,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert add.returncode == 0, add.stderr
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen([*BOT, "serve", str(compat_bots), "--port", str(port), "--data-dir", str(data)], stdout=log, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [*BOT, "serve", str(compat_bots), "--port", str(port), "--data-dir", str(data)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -58,14 +70,21 @@ def server(compat_bots: Path, tmp_path: Path) -> Iterator[tuple[str, Path, subpr
 def test_bot_serve_on_loopback(server: tuple[str, Path, subprocess.Popen[str]]) -> None:
     base, log_path, process = server
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
-    login = httpx.post(f"{base}/api/v1/auth/login/basic/default", json={"email": "ops@example.com", "password": "a-long-password"})
+    login = httpx.post(
+        f"{base}/api/v1/auth/login/basic/default",
+        json={"email": "ops@example.com", "password": "a-long-password"},
+    )
     assert login.status_code == 200
     token = login.json()["payload"]["jwt"]
     assert login.json()["payload"]["exp"] == 3_600_000
     missing = httpx.post(f"{base}/api/v1/bots/no-such-bot/converse/u1", json={"type": "text", "text": "hi"})
     assert missing.status_code == 404
     assert missing.json()["message"] == "Not Found: Invalid Bot ID"
-    secured = httpx.post(f"{base}/api/v1/bots/no-such-bot/converse/u1/secured", json={"text": "hi"}, headers={"Authorization": f"Bearer {token}"})
+    secured = httpx.post(
+        f"{base}/api/v1/bots/no-such-bot/converse/u1/secured",
+        json={"text": "hi"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert secured.status_code == 404
     ready = httpx.get(f"{base}/readyz").json()
     assert ready["status"] in {"ready", "unavailable"}
@@ -77,6 +96,13 @@ def test_bot_serve_on_loopback(server: tuple[str, Path, subprocess.Popen[str]]) 
     assert "Application shutdown complete." in log_path.read_text()
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     access = [line for line in lines if line.get("message") == "access" and line["path"] != "/healthz"]
-    assert {"method": "POST", "path": "/api/v1/auth/login/basic/{strategy}", "status": 200}.items() <= access[0].items()
-    assert {"method": "POST", "path": "/api/v1/bots/{botId}/converse/{userId}", "status": 404, "bot": "no-such-bot"}.items() <= access[1].items()
+    assert {"method": "POST", "path": "/api/v1/auth/login/basic/{strategy}", "status": 200}.items() <= access[
+        0
+    ].items()
+    assert {
+        "method": "POST",
+        "path": "/api/v1/bots/{botId}/converse/{userId}",
+        "status": 404,
+        "bot": "no-such-bot",
+    }.items() <= access[1].items()
     assert all(token not in json.dumps(line) and "a-long-password" not in json.dumps(line) for line in lines)

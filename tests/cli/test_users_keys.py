@@ -29,7 +29,9 @@ def test_users_add_list_remove(tmp_path: Path) -> None:
     assert code == 0, out
     assert "added ada@example.com (admin)" in out
     assert "s3cret-password" not in out
-    code, out = run(tmp_path, "users", "add", "bob@example.com", "--bots", "support, sales", stdin="another-password\n")
+    code, out = run(
+        tmp_path, "users", "add", "bob@example.com", "--bots", "support, sales", stdin="another-password\n"
+    )
     assert code == 0, out
 
     async def check() -> None:
@@ -54,10 +56,14 @@ def test_users_add_refuses_bad_input(tmp_path: Path) -> None:
     assert code == 1 and "a user needs --bots" in out
     code, out = run(tmp_path, "users", "add", "ada@example.com", "--role", "admin", stdin="short\n")
     assert code == 1 and "at least 8 characters" in out
-    code, out = run(tmp_path, "users", "add", "not-an-email", "--role", "admin", stdin="long-enough-password\n")
+    code, out = run(
+        tmp_path, "users", "add", "not-an-email", "--role", "admin", stdin="long-enough-password\n"
+    )
     assert code == 1 and "is not an email address" in out
     run(tmp_path, "users", "add", "ada@example.com", "--role", "admin", stdin="long-enough-password\n")
-    code, out = run(tmp_path, "users", "add", "ada@example.com", "--role", "admin", stdin="long-enough-password\n")
+    code, out = run(
+        tmp_path, "users", "add", "ada@example.com", "--role", "admin", stdin="long-enough-password\n"
+    )
     assert code == 1 and "already exists" in out
     # There is no password option: a password never appears in the command line.
     code, out = run(tmp_path, "users", "add", "x@example.com", "--password", "p")
@@ -65,7 +71,9 @@ def test_users_add_refuses_bad_input(tmp_path: Path) -> None:
 
 
 def test_keys_create_list_revoke(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["keys", "create", "support", "--name", "crm", "--data-dir", str(tmp_path)])
+    result = CliRunner().invoke(
+        cli, ["keys", "create", "support", "--name", "crm", "--data-dir", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     key = result.stdout.strip().splitlines()[-1]
     assert key.startswith("fbk_")

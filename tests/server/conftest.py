@@ -47,10 +47,18 @@ class Harness:
         self.conversations = FakeConversations()
         self.clock = FakeClock()
         self.store = SqliteServerStore(data_dir / "flowbot.sqlite")
-        bots = {bot_id: bot_serving(self.settings, bot_id, BotConfig.model_validate(cfg)) for bot_id, cfg in BOT_CONFIGS.items()}
+        bots = {
+            bot_id: bot_serving(self.settings, bot_id, BotConfig.model_validate(cfg))
+            for bot_id, cfg in BOT_CONFIGS.items()
+        }
         self.access: list[dict[str, Any]] = []
         self.app: Starlette = create_app(
-            self.settings, self.conversations, bots, self.store, clock=self.clock, access_log=self.access.append
+            self.settings,
+            self.conversations,
+            bots,
+            self.store,
+            clock=self.clock,
+            access_log=self.access.append,
         )
 
     async def add_user(self, email: str, role: str = "user", bots: list[str] | None = None) -> User:
@@ -72,7 +80,9 @@ async def make_client(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     """``await make_client(env={...}, config={...})`` -> (harness, client); lifespans end at teardown."""
     stack: list[Any] = []
 
-    async def factory(env: dict[str, str] | None = None, config: str | None = None) -> tuple[Harness, httpx.AsyncClient]:
+    async def factory(
+        env: dict[str, str] | None = None, config: str | None = None
+    ) -> tuple[Harness, httpx.AsyncClient]:
         data_dir = tmp_path / f"data{len(stack)}"
         data_dir.mkdir()
         if config is not None:
@@ -80,7 +90,9 @@ async def make_client(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
         harness = Harness(data_dir, env)
         lifespan = harness.app.router.lifespan_context(harness.app)
         await lifespan.__aenter__()
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=harness.app), base_url="http://testserver")
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=harness.app), base_url="http://testserver"
+        )
         stack.append((lifespan, client))
         return harness, client
 
@@ -97,7 +109,9 @@ async def served(make_client: Callable[..., Any]) -> tuple[Harness, httpx.AsyncC
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
-    response = await client.post("/api/v1/auth/login/basic/default", json={"email": email, "password": password})
+    response = await client.post(
+        "/api/v1/auth/login/basic/default", json={"email": email, "password": password}
+    )
     assert response.status_code == 200, response.text
     token: str = response.json()["payload"]["jwt"]
     return token

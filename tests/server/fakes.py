@@ -52,7 +52,10 @@ class FakeConversations:
             text = message.payload.get("text")
             self.completed += 1
             return TurnResult(
-                responses=[{"type": "typing", "value": True}, {"type": "text", "markdown": True, "text": f"{bot_id}/{user_id}: {text}"}],
+                responses=[
+                    {"type": "typing", "value": True},
+                    {"type": "text", "markdown": True, "text": f"{bot_id}/{user_id}: {text}"},
+                ],
                 nlu={**SAMPLE_NLU, "includedContexts": message.included_contexts},
                 state={
                     "__stacktrace": [{"flow": "main.flow.json", "node": "entry"}],
@@ -66,7 +69,12 @@ class FakeConversations:
             )
 
     async def trigger(
-        self, bot_id: str, user_id: str, flow: str, node: str | None = None, payload: dict[str, Any] | None = None
+        self,
+        bot_id: str,
+        user_id: str,
+        flow: str,
+        node: str | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> TurnResult:
         self.calls.append(("trigger", bot_id, user_id, (flow, node, payload)))
         async with self._lock(bot_id, user_id):
@@ -74,7 +82,9 @@ class FakeConversations:
                 raise FlowbotError(f"bot {bot_id} has no flow {flow!r}")
             await asyncio.sleep(self.delay)
             self.completed += 1
-            return TurnResult(responses=[{"type": "text", "text": f"proactive {flow}#{node or ''} {payload or {}}"}])
+            return TurnResult(
+                responses=[{"type": "text", "text": f"proactive {flow}#{node or ''} {payload or {}}"}]
+            )
 
 
 class FakeClock:

@@ -29,36 +29,64 @@ def _b64(data: dict[str, Any]) -> str:
 
 def claims(harness: Harness, email: str, **changes: Any) -> dict[str, Any]:
     now = int(harness.clock.time())
-    base = {"email": email, "strategy": "default", "tokenVersion": 1, "isSuperAdmin": True, "iat": now, "exp": now + 3600, "aud": "collaborators"}
+    base = {
+        "email": email,
+        "strategy": "default",
+        "tokenVersion": 1,
+        "isSuperAdmin": True,
+        "iat": now,
+        "exp": now + 3600,
+        "aud": "collaborators",
+    }
     return {**base, **changes}
 
 
 async def test_login_answers_like_botpress(served: tuple[Harness, httpx.AsyncClient]) -> None:
     harness, client = served
     await harness.add_user("ada@example.com", role="admin")
-    response = await client.post("/api/v1/auth/login/basic/default", json={"email": "ADA@example.com", "password": PASSWORD})
+    response = await client.post(
+        "/api/v1/auth/login/basic/default", json={"email": "ADA@example.com", "password": PASSWORD}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "success" and body["message"] == "Login successful"
     assert body["payload"]["exp"] == 3_600_000
     token = body["payload"]["jwt"]
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
-    decoded = jwt.decode(token, harness.settings.appSecret.get_secret_value(), algorithms=["HS256"], audience="collaborators", options={"verify_exp": False})
+    decoded = jwt.decode(
+        token,
+        harness.settings.appSecret.get_secret_value(),
+        algorithms=["HS256"],
+        audience="collaborators",
+        options={"verify_exp": False},
+    )
     assert decoded == claims(harness, "ada@example.com")
 
 
 async def test_login_with_bad_credentials(served: tuple[Harness, httpx.AsyncClient]) -> None:
     harness, client = served
     await harness.add_user("ada@example.com")
-    expected = {"statusCode": 400, "errorCode": "BP_0009", "type": "InvalidCredentialsError", "message": "Invalid credentials", "details": "", "docs": "https://botpress.com/docs"}
-    for body in ({"email": "ada@example.com", "password": "wrong"}, {"email": "nobody@example.com", "password": PASSWORD}):
+    expected = {
+        "statusCode": 400,
+        "errorCode": "BP_0009",
+        "type": "InvalidCredentialsError",
+        "message": "Invalid credentials",
+        "details": "",
+        "docs": "https://botpress.com/docs",
+    }
+    for body in (
+        {"email": "ada@example.com", "password": "wrong"},
+        {"email": "nobody@example.com", "password": PASSWORD},
+    ):
         response = await client.post("/api/v1/auth/login/basic/default", json=body)
         assert response.status_code == 400
         assert response.json() == expected
     response = await client.post("/api/v1/auth/login/basic/default", json={"email": "ada@example.com"})
     assert response.status_code == 400
     assert response.json()["message"] == 'Invalid payload: "password" is required'
-    response = await client.post("/api/v1/auth/login/basic/saml", json={"email": "ada@example.com", "password": PASSWORD})
+    response = await client.post(
+        "/api/v1/auth/login/basic/saml", json={"email": "ada@example.com", "password": PASSWORD}
+    )
     assert response.status_code == 404
 
 
@@ -66,7 +94,9 @@ async def test_secured_route_returns_every_included_part(served: tuple[Harness, 
     harness, client = served
     await harness.add_user("ada@example.com", role="admin")
     token = await login(client, "ada@example.com")
-    response = await client.post(secured(), json={"type": "text", "text": "Hie", "includedContexts": ["global"]}, headers=bearer(token))
+    response = await client.post(
+        secured(), json={"type": "text", "text": "Hie", "includedContexts": ["global"]}, headers=bearer(token)
+    )
     assert response.status_code == 200
     body = response.json()
     assert list(body) == ["responses", "nlu", "state", "suggestions", "decision"]
@@ -81,7 +111,9 @@ async def test_secured_route_includes_only_what_is_asked(served: tuple[Harness, 
     harness, client = served
     await harness.add_user("ada@example.com", role="admin")
     token = await login(client, "ada@example.com")
-    response = await client.post(secured(include="?include=State,credentials,bogus"), json={"text": "x"}, headers=bearer(token))
+    response = await client.post(
+        secured(include="?include=State,credentials,bogus"), json={"text": "x"}, headers=bearer(token)
+    )
     assert list(response.json()) == ["responses", "state", "credentials"]
     response = await client.post(secured(include=""), json={"text": "x"}, headers=bearer(token))
     assert list(response.json()) == ["responses"]
@@ -91,7 +123,13 @@ async def test_secured_route_accepts_any_payload(served: tuple[Harness, httpx.As
     harness, client = served
     await harness.add_user("ada@example.com", role="admin")
     token = await login(client, "ada@example.com")
-    body = {"type": "quick_reply", "text": "yes", "payload": "YES", "includedContexts": ["global"], "metadata": {"k": 1}}
+    body = {
+        "type": "quick_reply",
+        "text": "yes",
+        "payload": "YES",
+        "includedContexts": ["global"],
+        "metadata": {"k": 1},
+    }
     response = await client.post(secured(), json=body, headers=bearer(token))
     assert response.status_code == 200
     message = harness.conversations.calls[0][3]
@@ -114,7 +152,14 @@ async def test_missing_and_malformed_authorization(served: tuple[Harness, httpx.
         headers = {"Authorization": header} if header is not None else {}
         response = await client.post(secured(), json={"text": "hi"}, headers=headers)
         assert response.status_code == 401, header
-        assert response.json() == {"statusCode": 401, "errorCode": "BP_0041", "type": "UnauthorizedError", "message": message, "details": "", "docs": "https://botpress.com/docs"}
+        assert response.json() == {
+            "statusCode": 401,
+            "errorCode": "BP_0041",
+            "type": "UnauthorizedError",
+            "message": message,
+            "details": "",
+            "docs": "https://botpress.com/docs",
+        }
     assert harness.conversations.calls == []
 
 
@@ -130,19 +175,27 @@ async def test_alg_none_token_is_refused(served: tuple[Harness, httpx.AsyncClien
 async def test_token_signed_with_another_secret_is_refused(served: tuple[Harness, httpx.AsyncClient]) -> None:
     harness, client = served
     await harness.add_user("ada@example.com", role="admin")
-    forged = jwt.encode(claims(harness, "ada@example.com"), "another-secret-that-is-long-enough-for-hs256!", algorithm="HS256")
+    forged = jwt.encode(
+        claims(harness, "ada@example.com"), "another-secret-that-is-long-enough-for-hs256!", algorithm="HS256"
+    )
     response = await client.post(secured(), json={"text": "hi"}, headers=bearer(forged))
     assert response.status_code == 401
 
 
-async def test_token_with_other_algorithm_or_audience_is_refused(served: tuple[Harness, httpx.AsyncClient]) -> None:
+async def test_token_with_other_algorithm_or_audience_is_refused(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
     harness, client = served
     await harness.add_user("ada@example.com", role="admin")
     secret = harness.settings.appSecret.get_secret_value()
     for token in (
         jwt.encode(claims(harness, "ada@example.com"), secret, algorithm="HS512"),
         jwt.encode(claims(harness, "ada@example.com", aud="chat_users"), secret, algorithm="HS256"),
-        jwt.encode({k: v for k, v in claims(harness, "ada@example.com").items() if k != "exp"}, secret, algorithm="HS256"),
+        jwt.encode(
+            {k: v for k, v in claims(harness, "ada@example.com").items() if k != "exp"},
+            secret,
+            algorithm="HS256",
+        ),
         jwt.encode(claims(harness, "ghost@example.com"), secret, algorithm="HS256"),
     ):
         response = await client.post(secured(), json={"text": "hi"}, headers=bearer(token))
@@ -165,10 +218,19 @@ async def test_token_of_another_bots_user_is_forbidden(served: tuple[Harness, ht
     harness, client = served
     await harness.add_user("sales@example.com", bots=["sales"])
     token = await login(client, "sales@example.com")
-    assert (await client.post(secured(bot="sales"), json={"text": "hi"}, headers=bearer(token))).status_code == 200
+    assert (
+        await client.post(secured(bot="sales"), json={"text": "hi"}, headers=bearer(token))
+    ).status_code == 200
     response = await client.post(secured(bot="support"), json={"text": "hi"}, headers=bearer(token))
     assert response.status_code == 403
-    assert response.json() == {"statusCode": 403, "errorCode": "BP_0043", "type": "ForbiddenError", "message": 'Forbidden: no access to bot "support"', "details": "", "docs": "https://botpress.com/docs"}
+    assert response.json() == {
+        "statusCode": 403,
+        "errorCode": "BP_0043",
+        "type": "ForbiddenError",
+        "message": 'Forbidden: no access to bot "support"',
+        "details": "",
+        "docs": "https://botpress.com/docs",
+    }
     assert [call[1] for call in harness.conversations.calls] == ["sales"]
 
 
@@ -212,10 +274,18 @@ async def test_refresh_issues_a_new_token(served: tuple[Harness, httpx.AsyncClie
 
 
 async def test_refresh_disabled_sends_back_the_original(make_client: Any) -> None:
-    harness, client = await make_client(config=json.dumps({"jwtToken": {"allowRefresh": False, "duration": "2h"}}))
+    harness, client = await make_client(
+        config=json.dumps({"jwtToken": {"allowRefresh": False, "duration": "2h"}})
+    )
     await harness.add_user("ada@example.com", role="admin")
-    response = await client.post("/api/v1/auth/login/basic/default", json={"email": "ada@example.com", "password": PASSWORD})
+    response = await client.post(
+        "/api/v1/auth/login/basic/default", json={"email": "ada@example.com", "password": PASSWORD}
+    )
     assert response.json()["payload"]["exp"] == 7_200_000
     token = response.json()["payload"]["jwt"]
     response = await client.get("/api/v1/auth/refresh", headers=bearer(token))
-    assert response.json() == {"status": "success", "message": "Token not refreshed, sending back original", "payload": {"newToken": token}}
+    assert response.json() == {
+        "status": "success",
+        "message": "Token not refreshed, sending back original",
+        "payload": {"newToken": token},
+    }

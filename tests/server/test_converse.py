@@ -30,10 +30,16 @@ def error(status: int, type_: str, message: str, code: str | None = None) -> dic
 
 async def test_public_route_answers_responses_only(served: tuple[Harness, httpx.AsyncClient]) -> None:
     harness, client = served
-    response = await client.post(url(), json={"type": "text", "text": "hello", "includedContexts": ["global", "x"], "metadata": {"a": 1}})
+    response = await client.post(
+        url(),
+        json={"type": "text", "text": "hello", "includedContexts": ["global", "x"], "metadata": {"a": 1}},
+    )
     assert response.status_code == 200
     assert response.json() == {
-        "responses": [{"type": "typing", "value": True}, {"type": "text", "markdown": True, "text": "support/u1: hello"}]
+        "responses": [
+            {"type": "typing", "value": True},
+            {"type": "text", "markdown": True, "text": "support/u1: hello"},
+        ]
     }
     kind, bot, user, message = harness.conversations.calls[0]
     assert (kind, bot, user) == ("converse", "support", "u1")
@@ -52,13 +58,17 @@ async def test_public_route_defaults_type_and_contexts(served: tuple[Harness, ht
     assert message.included_contexts == ["global"]
 
 
-async def test_public_include_responses_is_allowed_in_any_case(served: tuple[Harness, httpx.AsyncClient]) -> None:
+async def test_public_include_responses_is_allowed_in_any_case(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
     _, client = served
     response = await client.post(url(suffix="?include=RESPONSES"), json={"text": "hi"})
     assert response.status_code == 200
 
 
-async def test_public_include_other_parts_is_refused_as_text(served: tuple[Harness, httpx.AsyncClient]) -> None:
+async def test_public_include_other_parts_is_refused_as_text(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
     harness, client = served
     response = await client.post(url(suffix="?include=nlu,state"), json={"text": "hi"})
     assert response.status_code == 403
@@ -67,7 +77,9 @@ async def test_public_include_other_parts_is_refused_as_text(served: tuple[Harne
     assert harness.conversations.calls == []
 
 
-async def test_unknown_fields_are_rejected_on_the_public_route(served: tuple[Harness, httpx.AsyncClient]) -> None:
+async def test_unknown_fields_are_rejected_on_the_public_route(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
     _, client = served
     response = await client.post(url(), json={"type": "text", "text": "hi", "payload": {"x": 1}})
     assert response.status_code == 400
@@ -127,7 +139,9 @@ async def test_text_over_max_message_length(served: tuple[Harness, httpx.AsyncCl
     assert (await client.post(url(), json={"text": "x" * 360})).status_code == 200
     response = await client.post(url(), json={"text": "x" * 361})
     assert response.status_code == 400
-    assert response.json() == error(400, "InvalidParameterError", "Text must be a valid string of less than 360 chars")
+    assert response.json() == error(
+        400, "InvalidParameterError", "Text must be a valid string of less than 360 chars"
+    )
     # The bot's converse block overrides the global limit.
     response = await client.post(url(bot="short"), json={"text": "x" * 11})
     assert response.json()["message"] == "Text must be a valid string of less than 10 chars"
@@ -170,7 +184,9 @@ async def test_disabled_public_endpoint_of_one_bot(served: tuple[Harness, httpx.
     # The secured route of that bot still works.
     await harness.add_user("admin@example.com", role="admin")
     token = await login(client, "admin@example.com")
-    response = await client.post(url(bot="closed", suffix="/secured"), json={"text": "hi"}, headers=bearer(token))
+    response = await client.post(
+        url(bot="closed", suffix="/secured"), json={"text": "hi"}, headers=bearer(token)
+    )
     assert response.status_code == 200
 
 
@@ -186,7 +202,9 @@ async def test_converse_switched_off_for_a_bot(served: tuple[Harness, httpx.Asyn
     await harness.add_user("admin@example.com", role="admin")
     token = await login(client, "admin@example.com")
     for suffix in ("", "/secured"):
-        response = await client.post(url(bot="silent", suffix=suffix), json={"text": "hi"}, headers=bearer(token))
+        response = await client.post(
+            url(bot="silent", suffix=suffix), json={"text": "hi"}, headers=bearer(token)
+        )
         assert response.status_code == 403
         assert response.text == "Converse API is disabled for silent"
     response = await client.get(url(bot="silent", suffix="/stream"), headers=bearer(token))
@@ -194,7 +212,9 @@ async def test_converse_switched_off_for_a_bot(served: tuple[Harness, httpx.Asyn
     assert harness.conversations.calls == []
 
 
-async def test_private_bot_needs_a_token_even_on_the_public_route(served: tuple[Harness, httpx.AsyncClient]) -> None:
+async def test_private_bot_needs_a_token_even_on_the_public_route(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
     harness, client = served
     response = await client.post(url(bot="vault"), json={"text": "hi"})
     assert response.status_code == 401
@@ -223,7 +243,9 @@ async def test_wrong_method_and_unknown_route(served: tuple[Harness, httpx.Async
     assert response.json()["type"] == "NotFoundError"
 
 
-async def test_a_crash_in_the_runtime_is_a_json_500_without_internals(served: tuple[Harness, httpx.AsyncClient]) -> None:
+async def test_a_crash_in_the_runtime_is_a_json_500_without_internals(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
     harness, client = served
     harness.conversations.error = RuntimeError("secret internal detail /etc/passwd")
     response = await client.post(url(), json={"text": "hi"})

@@ -22,29 +22,45 @@ async def test_health_and_readiness(served: tuple[Harness, httpx.AsyncClient]) -
     harness.app.state.ctx.ready = False
     harness.app.state.ctx.not_ready_reason = "shutting down"
     response = await client.get("/readyz")
-    assert response.status_code == 503 and response.json() == {"status": "unavailable", "reason": "shutting down"}
+    assert response.status_code == 503 and response.json() == {
+        "status": "unavailable",
+        "reason": "shutting down",
+    }
 
 
-async def test_openapi_document_is_valid_and_covers_every_route(served: tuple[Harness, httpx.AsyncClient]) -> None:
+async def test_openapi_document_is_valid_and_covers_every_route(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
     from openapi_spec_validator import validate
 
     harness, client = served
     document = (await client.get("/openapi.json")).json()
     validate(document)
     documented = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
-    served_routes = {(route.path, method) for route in harness.app.routes for method in (route.methods or ()) if method != "HEAD"}
+    served_routes = {
+        (route.path, method)
+        for route in harness.app.routes
+        for method in (route.methods or ())
+        if method != "HEAD"
+    }
     assert served_routes == documented
     converse = document["components"]["schemas"]["ConverseBody"]
     assert converse["additionalProperties"] is False
     assert set(converse["properties"]) == {"type", "text", "includedContexts", "metadata"}
 
 
-async def test_access_log_has_route_templates_and_no_secrets(served: tuple[Harness, httpx.AsyncClient]) -> None:
+async def test_access_log_has_route_templates_and_no_secrets(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
     harness, client = served
     await harness.add_user("ada@example.com", role="admin")
     token = await login(client, "ada@example.com")
     harness.access.clear()
-    await client.post("/api/v1/bots/support/converse/u1/secured?include=state", json={"text": "my card is 4111"}, headers=bearer(token))
+    await client.post(
+        "/api/v1/bots/support/converse/u1/secured?include=state",
+        json={"text": "my card is 4111"},
+        headers=bearer(token),
+    )
     await client.post("/api/v1/bots/nobody/converse/u1", json={"text": "hi"})
     records = harness.access
     assert records[0]["path"] == "/api/v1/bots/{botId}/converse/{userId}/secured"

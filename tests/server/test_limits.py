@@ -32,10 +32,12 @@ async def test_per_user_limit(make_client: Any) -> None:
 
 async def test_per_address_limit_covers_every_api_route(make_client: Any) -> None:
     config = {"httpServer": {"rateLimit": {"enabled": True, "limit": 2, "limitWindow": "1m"}}}
-    harness, client = await make_client(config=json.dumps(config))
+    _, client = await make_client(config=json.dumps(config))
     assert (await client.post(PUBLIC.format(user="a"), json={"text": "hi"})).status_code == 200
     assert (await client.post(PUBLIC.format(user="b"), json={"text": "hi"})).status_code == 200
-    response = await client.post("/api/v1/auth/login/basic/default", json={"email": "x@example.com", "password": "p"})
+    response = await client.post(
+        "/api/v1/auth/login/basic/default", json={"email": "x@example.com", "password": "p"}
+    )
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "30"
     # Health checks are not rate limited.
@@ -43,7 +45,9 @@ async def test_per_address_limit_covers_every_api_route(make_client: Any) -> Non
 
 
 async def test_rate_limit_from_the_environment(make_client: Any) -> None:
-    harness, client = await make_client(env={"FLOWBOT_CONVERSE__RATE_LIMIT__ENABLED": "true", "FLOWBOT_CONVERSE__RATE_LIMIT__LIMIT": "1"})
+    _, client = await make_client(
+        env={"FLOWBOT_CONVERSE__RATE_LIMIT__ENABLED": "true", "FLOWBOT_CONVERSE__RATE_LIMIT__LIMIT": "1"}
+    )
     assert (await client.post(PUBLIC.format(user="a"), json={"text": "hi"})).status_code == 200
     assert (await client.post(PUBLIC.format(user="a"), json={"text": "hi"})).status_code == 429
 
@@ -77,4 +81,4 @@ async def test_token_bucket_forgets_idle_keys() -> None:
         await limiter.hit(f"k{n}", 2, 1.0)
     clock.advance(5)
     await limiter.hit("new", 2, 1.0)
-    assert len(limiter._buckets) == 1  # noqa: SLF001 - the table is the point of the test
+    assert len(limiter._buckets) == 1  # the table is the point of the test

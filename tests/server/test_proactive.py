@@ -28,15 +28,28 @@ def texts(response: httpx.Response) -> list[str]:
     return [r["text"] for r in response.json()["responses"] if r["type"] == "text"]
 
 
-async def test_event_without_stream_goes_to_the_outbox_then_the_next_answer(served: tuple[Harness, httpx.AsyncClient]) -> None:
+async def test_event_without_stream_goes_to_the_outbox_then_the_next_answer(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
     harness, client = served
     key = await harness.add_key("support")
-    response = await client.post(EVENTS.format(bot="support", user="u1"), json={"flow": "reminder.flow.json", "node": "start", "payload": {"n": 1}}, headers={"X-API-Key": key})
+    response = await client.post(
+        EVENTS.format(bot="support", user="u1"),
+        json={"flow": "reminder.flow.json", "node": "start", "payload": {"n": 1}},
+        headers={"X-API-Key": key},
+    )
     assert response.status_code == 200
     assert response.json() == {"status": "delivered", "delivered": "outbox", "messages": 1}
-    assert harness.conversations.calls[0] == ("trigger", "support", "u1", ("reminder.flow.json", "start", {"n": 1}))
+    assert harness.conversations.calls[0] == (
+        "trigger",
+        "support",
+        "u1",
+        ("reminder.flow.json", "start", {"n": 1}),
+    )
     # Another user's answer does not get it.
-    assert texts(await client.post(CONVERSE.format(bot="support", user="u2"), json={"text": "hi"})) == ["support/u2: hi"]
+    assert texts(await client.post(CONVERSE.format(bot="support", user="u2"), json={"text": "hi"})) == [
+        "support/u2: hi"
+    ]
     first = await client.post(CONVERSE.format(bot="support", user="u1"), json={"text": "hi"})
     assert texts(first) == ["proactive reminder.flow.json#start {'n': 1}", "support/u1: hi"]
     second = await client.post(CONVERSE.format(bot="support", user="u1"), json={"text": "again"})
@@ -48,8 +61,13 @@ async def test_outbox_is_per_bot(served: tuple[Harness, httpx.AsyncClient]) -> N
     await harness.add_user("admin@example.com", role="admin")
     token = await login(client, "admin@example.com")
     await client.post(EVENTS.format(bot="sales", user="u1"), json={"flow": "promo"}, headers=bearer(token))
-    assert texts(await client.post(CONVERSE.format(bot="support", user="u1"), json={"text": "hi"})) == ["support/u1: hi"]
-    assert texts(await client.post(CONVERSE.format(bot="sales", user="u1"), json={"text": "hi"}))[0] == "proactive promo# {}"
+    assert texts(await client.post(CONVERSE.format(bot="support", user="u1"), json={"text": "hi"})) == [
+        "support/u1: hi"
+    ]
+    assert (
+        texts(await client.post(CONVERSE.format(bot="sales", user="u1"), json={"text": "hi"}))[0]
+        == "proactive promo# {}"
+    )
 
 
 async def test_events_route_checks(served: tuple[Harness, httpx.AsyncClient]) -> None:
@@ -59,7 +77,11 @@ async def test_events_route_checks(served: tuple[Harness, httpx.AsyncClient]) ->
     url = EVENTS.format(bot="support", user="u1")
     assert (await client.post(url, json={"flow": "x"})).status_code == 401
     assert (await client.post(url, json={"flow": "x"}, headers={"X-API-Key": sales_key})).status_code == 403
-    assert (await client.post(EVENTS.format(bot="nobody", user="u1"), json={"flow": "x"}, headers={"X-API-Key": key})).status_code == 404
+    assert (
+        await client.post(
+            EVENTS.format(bot="nobody", user="u1"), json={"flow": "x"}, headers={"X-API-Key": key}
+        )
+    ).status_code == 404
     response = await client.post(url, json={"flow": "x", "color": "red"}, headers={"X-API-Key": key})
     assert response.status_code == 400
     assert response.json()["message"] == 'Invalid payload: "color" is not allowed'
@@ -71,7 +93,9 @@ async def test_events_route_checks(served: tuple[Harness, httpx.AsyncClient]) ->
     assert [call[0] for call in harness.conversations.calls] == ["trigger"]
 
 
-async def test_turn_outliving_the_timeout_reaches_the_outbox(served: tuple[Harness, httpx.AsyncClient]) -> None:
+async def test_turn_outliving_the_timeout_reaches_the_outbox(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
     harness, client = served
     harness.conversations.delay = 0.4
     response = await client.post(CONVERSE.format(bot="slow", user="u1"), json={"text": "first"})
@@ -84,11 +108,15 @@ async def test_turn_outliving_the_timeout_reaches_the_outbox(served: tuple[Harne
     assert texts(response) == ["slow/u1: first", "slow/u1: second"]
 
 
-async def test_event_outliving_the_timeout_is_accepted_and_delivered_later(served: tuple[Harness, httpx.AsyncClient]) -> None:
+async def test_event_outliving_the_timeout_is_accepted_and_delivered_later(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
     harness, client = served
     key = await harness.add_key("slow")
     harness.conversations.delay = 0.4
-    response = await client.post(EVENTS.format(bot="slow", user="u1"), json={"flow": "late"}, headers={"X-API-Key": key})
+    response = await client.post(
+        EVENTS.format(bot="slow", user="u1"), json={"flow": "late"}, headers={"X-API-Key": key}
+    )
     assert response.status_code == 202
     assert response.json() == {"status": "accepted", "delivered": "pending", "messages": None}
     harness.conversations.delay = 0
@@ -109,7 +137,10 @@ async def test_shutdown_waits_for_turns_in_flight(tmp_path: Path) -> None:
     await store.open()
     stored = await store.take_outbox("slow", "u1")
     await store.close()
-    assert [m.payload for m in stored] == [{"type": "typing", "value": True}, {"type": "text", "markdown": True, "text": "slow/u1: late"}]
+    assert [m.payload for m in stored] == [
+        {"type": "typing", "value": True},
+        {"type": "text", "markdown": True, "text": "slow/u1: late"},
+    ]
 
 
 async def test_messages_a_closed_stream_did_not_send_go_back_to_the_outbox(tmp_path: Path) -> None:
@@ -164,12 +195,16 @@ async def test_stream_receives_proactive_messages(live: tuple[Harness, str]) -> 
             assert stream.headers["content-type"].startswith("text/event-stream")
             lines = stream.aiter_lines()
             assert await _events(lines, 1) == [("ready", {"botId": "support", "userId": "u1"})]
-            response = await client.post(EVENTS.format(bot="support", user="u1"), json={"flow": "ping"}, headers=headers)
+            response = await client.post(
+                EVENTS.format(bot="support", user="u1"), json={"flow": "ping"}, headers=headers
+            )
             assert response.json()["delivered"] == "stream"
             [(event, payload)] = await asyncio.wait_for(_events(lines, 1), 5)
             assert (event, payload) == ("message", {"type": "text", "text": "proactive ping# {}"})
             # A message stored by another worker process (straight into the outbox) arrives too.
-            await harness.store.push_outbox("support", "u1", [{"type": "text", "text": "from another worker"}], 0.0)
+            await harness.store.push_outbox(
+                "support", "u1", [{"type": "text", "text": "from another worker"}], 0.0
+            )
             [(_, payload)] = await asyncio.wait_for(_events(lines, 1), 5)
             assert payload["text"] == "from another worker"
         # Closed: the next message waits in the outbox, and the next stream gets it first.
@@ -177,7 +212,9 @@ async def test_stream_receives_proactive_messages(live: tuple[Harness, str]) -> 
             if not harness.app.state.ctx.hub.has_stream("support", "u1"):
                 break
             await asyncio.sleep(0.02)
-        response = await client.post(EVENTS.format(bot="support", user="u1"), json={"flow": "later"}, headers=headers)
+        response = await client.post(
+            EVENTS.format(bot="support", user="u1"), json={"flow": "later"}, headers=headers
+        )
         assert response.json()["delivered"] == "outbox"
         async with client.stream("GET", "/api/v1/bots/support/converse/u1/stream", headers=headers) as stream:
             events = await asyncio.wait_for(_events(stream.aiter_lines(), 2), 5)
@@ -192,4 +229,6 @@ async def test_stream_needs_credentials_for_its_bot(live: tuple[Harness, str]) -
         url = "/api/v1/bots/support/converse/u1/stream"
         assert (await client.get(url)).status_code == 401
         assert (await client.get(url, headers={"X-API-Key": other})).status_code == 403
-        assert (await client.get("/api/v1/bots/nobody/converse/u1/stream", headers={"X-API-Key": other})).status_code == 404
+        assert (
+            await client.get("/api/v1/bots/nobody/converse/u1/stream", headers={"X-API-Key": other})
+        ).status_code == 404

@@ -27,9 +27,18 @@ def test_defaults_are_botpress_defaults(tmp_path: Path) -> None:
 
 
 def test_config_file_and_environment(tmp_path: Path) -> None:
-    config = {"converse": {"timeout": "10s", "maxMessageLength": 500}, "jwtToken": {"duration": "2h"}, "httpServer": {"bodyLimit": "64kb"}}
+    config = {
+        "converse": {"timeout": "10s", "maxMessageLength": 500},
+        "jwtToken": {"duration": "2h"},
+        "httpServer": {"bodyLimit": "64kb"},
+    }
     (tmp_path / "flowbot.config.json").write_text(json.dumps(config))
-    env = {"FLOWBOT_CONVERSE__TIMEOUT": "1500", "FLOWBOT_HTTP_SERVER__PORT": "8080", "FLOWBOT_DATA_DIR": "/elsewhere", "FLOWBOT_TEST_X": "1"}
+    env = {
+        "FLOWBOT_CONVERSE__TIMEOUT": "1500",
+        "FLOWBOT_HTTP_SERVER__PORT": "8080",
+        "FLOWBOT_DATA_DIR": "/elsewhere",
+        "FLOWBOT_TEST_X": "1",
+    }
     settings = load_settings(tmp_path, env)
     assert settings.converse.timeout == 1.5  # a bare number is milliseconds, as in Botpress
     assert settings.converse.maxMessageLength == 500
@@ -91,7 +100,15 @@ def test_durations_and_sizes() -> None:
 def test_bot_overrides(tmp_path: Path) -> None:
     settings = load_settings(tmp_path, {"FLOWBOT_CONVERSE__RATE_LIMIT__LIMIT": "50"})
     config = BotConfig.model_validate(
-        {"private": True, "converse": {"timeout": "30s", "bufferDelayMs": 100, "enableUnsecuredEndpoint": False, "rateLimit": {"enabled": True}}}
+        {
+            "private": True,
+            "converse": {
+                "timeout": "30s",
+                "bufferDelayMs": 100,
+                "enableUnsecuredEndpoint": False,
+                "rateLimit": {"enabled": True},
+            },
+        }
     )
     serving = bot_serving(settings, "b", config)
     assert serving.private and not serving.disabled

@@ -43,7 +43,9 @@ async def test_outbox_is_ordered_and_taken_once(tmp_path: Path) -> None:
         await first.push_outbox("b", "u", [{"n": n}, {"n": f"{n}b"}], float(n))
     takes = await asyncio.gather(*(store.take_outbox("b", "u") for store in (first, second, first, second)))
     taken = [m.payload for batch in takes for m in batch]
-    assert sorted(map(str, taken)) == sorted(str({"n": n}) for n in [*range(20), *(f"{n}b" for n in range(20))])
+    assert sorted(map(str, taken)) == sorted(
+        str({"n": n}) for n in [*range(20), *(f"{n}b" for n in range(20))]
+    )
     for batch in takes:
         assert [m.seq for m in batch] == sorted(m.seq for m in batch)
     assert await first.take_outbox("b", "u") == []

@@ -50,7 +50,9 @@ async def refresh(request: Request) -> JSONResponse:
         return _success("Token not refreshed, sending back original", {"newToken": original})
     assert principal.user is not None
     token = ctx.tokens.issue(principal.user)
-    return _success("Token refreshed successfully", {"newToken": {"jwt": token, "exp": ctx.tokens.duration_ms}})
+    return _success(
+        "Token refreshed successfully", {"newToken": {"jwt": token, "exp": ctx.tokens.duration_ms}}
+    )
 
 
 async def logout(request: Request) -> JSONResponse:

@@ -75,7 +75,9 @@ async def run_turn(ctx: ServerContext, bot: BotServing, user_id: str, message: I
         raise BadRequestError(str(exc)) from None
 
 
-async def with_outbox(ctx: ServerContext, bot_id: str, user_id: str, result: TurnResult) -> list[dict[str, Any]]:
+async def with_outbox(
+    ctx: ServerContext, bot_id: str, user_id: str, result: TurnResult
+) -> list[dict[str, Any]]:
     stored = await ctx.hub.take_stored(bot_id, user_id)
     return [*stored, *result.responses]
 
@@ -98,7 +100,9 @@ async def converse_public(request: Request) -> JSONResponse:
     await limit_user(ctx, bot, user_id)
     payload = {"type": parsed.type, "text": parsed.text}
     check_message(bot, payload)
-    message = IncomingMessage(payload=payload, included_contexts=parsed.includedContexts, metadata=parsed.metadata)
+    message = IncomingMessage(
+        payload=payload, included_contexts=parsed.includedContexts, metadata=parsed.metadata
+    )
     result = await run_turn(ctx, bot, user_id, message)
     return JSONResponse({"responses": await with_outbox(ctx, bot_id, user_id, result)})
 
@@ -108,7 +112,9 @@ def _include(request: Request) -> set[str]:
     return {part.strip().lower() for part in raw.split(",") if part.strip()}
 
 
-def _debug_answer(responses: list[dict[str, Any]], result: TurnResult, include: set[str], principal: Principal) -> dict[str, Any]:
+def _debug_answer(
+    responses: list[dict[str, Any]], result: TurnResult, include: set[str], principal: Principal
+) -> dict[str, Any]:
     answer: dict[str, Any] = {"responses": responses}
     parts: dict[str, Any] = {
         "nlu": result.nlu,

@@ -51,7 +51,9 @@ async def post_event(request: Request) -> JSONResponse:
     event = parse_body(EventBody, body)
     await limit_user(ctx, bot, user_id)
     try:
-        result = await ctx.turns.trigger(bot_id, user_id, event.flow, event.node, event.payload, bot.converse.timeout)
+        result = await ctx.turns.trigger(
+            bot_id, user_id, event.flow, event.node, event.payload, bot.converse.timeout
+        )
     except FlowbotError as exc:
         raise BadRequestError(str(exc)) from None
     if result is None:
@@ -64,9 +66,14 @@ def _event(payload: dict[str, Any]) -> dict[str, str]:
     return {"event": "message", "data": json.dumps(payload, ensure_ascii=False)}
 
 
-async def _stream(ctx: ServerContext, subscription: Subscription, shutdown: anyio.Event) -> AsyncIterator[dict[str, str]]:
+async def _stream(
+    ctx: ServerContext, subscription: Subscription, shutdown: anyio.Event
+) -> AsyncIterator[dict[str, str]]:
     """Sends what is pending for the stream; every second, also what another worker stored."""
-    yield {"event": "ready", "data": json.dumps({"botId": subscription.bot_id, "userId": subscription.user_id})}
+    yield {
+        "event": "ready",
+        "data": json.dumps({"botId": subscription.bot_id, "userId": subscription.user_id}),
+    }
     while not shutdown.is_set():
         if not subscription.pending:
             with anyio.move_on_after(STREAM_POLL_SECONDS):

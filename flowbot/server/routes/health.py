@@ -25,5 +25,7 @@ async def readyz(request: Request) -> JSONResponse:
         await ctx.store.ping()
     except Exception as exc:
         logger.warning("readiness: the server store does not answer: %s", exc)
-        return JSONResponse({"status": "unavailable", "reason": "the server store does not answer"}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "reason": "the server store does not answer"}, status_code=503
+        )
     return JSONResponse({"status": "ready", "bots": sorted(ctx.bots), "turnsInFlight": ctx.turns.in_flight})

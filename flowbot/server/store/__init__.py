@@ -12,7 +12,15 @@ from flowbot.server.store.base import User
 from flowbot.server.store.sqlite import SqliteServerStore
 from flowbot.settings import SettingsError
 
-__all__ = ["ApiKey", "DuplicateError", "OutboxMessage", "ServerStore", "SqliteServerStore", "User", "store_from_url"]
+__all__ = [
+    "ApiKey",
+    "DuplicateError",
+    "OutboxMessage",
+    "ServerStore",
+    "SqliteServerStore",
+    "User",
+    "store_from_url",
+]
 
 
 def store_from_url(url: str, data_dir: Path) -> ServerStore:
@@ -22,4 +30,6 @@ def store_from_url(url: str, data_dir: Path) -> ServerStore:
         path = Path(url[len("sqlite:///") :])
         return SqliteServerStore(path if path.is_absolute() else data_dir / path)
     scheme = url.split(":", 1)[0] or url
-    raise SettingsError(f"database.url: unsupported store {scheme!r}; flowbot's server store supports sqlite:///<path>")
+    raise SettingsError(
+        f"database.url: unsupported store {scheme!r}; flowbot's server store supports sqlite:///<path>"
+    )

@@ -95,7 +95,9 @@ class ServerStore(Protocol):
     async def revoke_api_key(self, key_id: str) -> bool: ...
 
     # outbox
-    async def push_outbox(self, bot_id: str, user_id: str, payloads: list[dict[str, Any]], now: float) -> None: ...
+    async def push_outbox(
+        self, bot_id: str, user_id: str, payloads: list[dict[str, Any]], now: float
+    ) -> None: ...
 
     async def take_outbox(self, bot_id: str, user_id: str) -> list[OutboxMessage]:
         """Remove and return the user's stored messages, oldest first. Each message is returned

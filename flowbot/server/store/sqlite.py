@@ -105,7 +105,14 @@ class SqliteServerStore:
         try:
             await self.db.execute(
                 "INSERT INTO server_users VALUES (?, ?, ?, ?, ?, ?)",
-                (user.email, user.password_hash, user.role, json.dumps(user.bots), user.token_version, user.created_at),
+                (
+                    user.email,
+                    user.password_hash,
+                    user.role,
+                    json.dumps(user.bots),
+                    user.token_version,
+                    user.created_at,
+                ),
             )
         except sqlite3.IntegrityError:
             raise DuplicateError(f"a user {user.email!r} already exists") from None
@@ -164,14 +171,18 @@ class SqliteServerStore:
         return cursor.rowcount > 0
 
     # outbox -----------------------------------------------------------------------------------
-    async def push_outbox(self, bot_id: str, user_id: str, payloads: list[dict[str, Any]], now: float) -> None:
+    async def push_outbox(
+        self, bot_id: str, user_id: str, payloads: list[dict[str, Any]], now: float
+    ) -> None:
         if not payloads:
             return
         # One statement: a proactive turn's messages are stored together or not at all, and no
         # other coroutine's statement on this shared connection can slip into a transaction.
         values = ", ".join("(?, ?, ?, ?)" for _ in payloads)
         params = [item for payload in payloads for item in (bot_id, user_id, json.dumps(payload), now)]
-        await self.db.execute(f"INSERT INTO server_outbox (bot_id, user_id, payload, created_at) VALUES {values}", params)
+        await self.db.execute(
+            f"INSERT INTO server_outbox (bot_id, user_id, payload, created_at) VALUES {values}", params
+        )
 
     async def take_outbox(self, bot_id: str, user_id: str) -> list[OutboxMessage]:
         # The common case, an empty outbox, is answered by the inline reader (see open) and never
@@ -189,7 +200,9 @@ class SqliteServerStore:
             (bot_id, user_id),
         )
         messages = [
-            OutboxMessage(seq=seq, bot_id=bot_id, user_id=user_id, payload=json.loads(payload), created_at=created)
+            OutboxMessage(
+                seq=seq, bot_id=bot_id, user_id=user_id, payload=json.loads(payload), created_at=created
+            )
             for seq, payload, created in rows
         ]
         return sorted(messages, key=lambda message: message.seq)
