@@ -10,6 +10,8 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version
@@ -95,6 +97,26 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def _lifespan(
+    ctx: ServerContext, not_ready: str | None
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await ctx.store.open()
+        ctx.ready = not_ready is None
+        ctx.not_ready_reason = not_ready or ""
+        logger.info("serving %d bots: %s", len(ctx.bots), ", ".join(sorted(ctx.bots)) or "(none)")
+        try:
+            yield
+        finally:
+            ctx.ready = False
+            ctx.not_ready_reason = "shutting down"
+            await ctx.turns.drain(ctx.settings.converse.timeout + SHUTDOWN_GRACE_SECONDS)
+            await ctx.store.close()
+
+    return lifespan
+
+
 def create_app(
     settings: Settings,
     conversations: Conversations,
@@ -125,20 +147,6 @@ def create_app(
         turns=TurnRunner(conversations, hub),
     )
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await store.open()
-        ctx.ready = not_ready is None
-        ctx.not_ready_reason = not_ready or ""
-        logger.info("serving %d bots: %s", len(ctx.bots), ", ".join(sorted(ctx.bots)) or "(none)")
-        try:
-            yield
-        finally:
-            ctx.ready = False
-            ctx.not_ready_reason = "shutting down"
-            await ctx.turns.drain(settings.converse.timeout + SHUTDOWN_GRACE_SECONDS)
-            await store.close()
-
     app = Starlette(
         routes=_routes(openapi_document(_flowbot_version())),
         middleware=[
@@ -150,7 +158,7 @@ def create_app(
             )
         ],
         exception_handlers={ApiError: _api_error, PlainTextError: _api_error, HTTPException: _http_error},
-        lifespan=lifespan,
+        lifespan=_lifespan(ctx, not_ready),
     )
     app.state.ctx = ctx
     return app

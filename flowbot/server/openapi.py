@@ -85,7 +85,15 @@ def _converse_paths(c: _Collector) -> dict[str, Any]:
                 },
             }
         },
-        f"{base}/stream": {
+    }
+
+
+_OK = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _event_paths(c: _Collector) -> dict[str, Any]:
+    return {
+        "/api/v1/bots/{botId}/converse/{userId}/stream": {
             "get": {
                 "summary": "Server-Sent Events: the user's proactive messages (event: message, data: a payload)",
                 "security": [{"bearer": []}, {"apiKey": []}],
@@ -99,12 +107,6 @@ def _converse_paths(c: _Collector) -> dict[str, Any]:
                 },
             }
         },
-    }
-
-
-def _other_paths(c: _Collector) -> dict[str, Any]:
-    ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
-    return {
         "/api/v1/bots/{botId}/users/{userId}/events": {
             "post": {
                 "summary": "Start a flow for a user (a proactive message)",
@@ -124,6 +126,11 @@ def _other_paths(c: _Collector) -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def _auth_paths(c: _Collector) -> dict[str, Any]:
+    return {
         "/api/v1/auth/login/basic/{strategy}": {
             "post": {
                 "summary": "Log in; the strategy is 'default'",
@@ -152,10 +159,16 @@ def _other_paths(c: _Collector) -> dict[str, Any]:
             method: {
                 "summary": "Revoke every token of the user",
                 "security": [{"bearer": []}],
-                "responses": {"200": ok, **_errors(c, "401")},
+                "responses": {"200": _OK, **_errors(c, "401")},
             }
             for method in ("get", "post")
         },
+    }
+
+
+def _ops_paths() -> dict[str, Any]:
+    ok = _OK
+    return {
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": ok}}},
         "/readyz": {
             "get": {"summary": "Readiness: bots loaded, store answering", "responses": {"200": ok, "503": ok}}
@@ -166,7 +179,12 @@ def _other_paths(c: _Collector) -> dict[str, Any]:
 
 def openapi_document(version: str) -> dict[str, Any]:
     collector = _Collector()
-    paths = {**_converse_paths(collector), **_other_paths(collector)}
+    paths = {
+        **_converse_paths(collector),
+        **_event_paths(collector),
+        **_auth_paths(collector),
+        **_ops_paths(),
+    }
     return {
         "openapi": "3.1.0",
         "info": {
