@@ -52,8 +52,13 @@ def discover(paths: list[Path]) -> list[Path]:
 
 def compile_source(folder: Path, data_dir: Path) -> Path:
     """Build a source bot into ``<data>/bots/<name>``; every error at once if it does not compile."""
-    from flowbot.compiler import build
-    from flowbot.compiler import render_diagnostics
+    try:
+        from flowbot.compiler import build
+        from flowbot.compiler import render_diagnostics
+    except ImportError as exc:
+        raise BotSetupError(
+            f"{folder}: a source bot needs the compiler (flowbot.compiler), which is missing: {exc}"
+        ) from None
 
     out = data_dir / "bots" / folder.resolve().name
     result = build(folder, out)
