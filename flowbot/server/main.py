@@ -1,0 +1,86 @@
+"""Building the served app in a worker process (uvicorn calls :func:`app_from_environment` in
+every worker). ``bot serve`` prepares the bots once, then hands this factory the data folder and
+the bot folders through ``FLOWBOT_SERVE_SPEC`` (workers are separate processes)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.applications import Starlette
+
+from flowbot.runtime.bot import BotDefinition
+from flowbot.runtime.conversation import IncomingMessage
+from flowbot.runtime.conversation import TurnResult
+from flowbot.server.app import create_app
+from flowbot.server.bots import load
+from flowbot.server.errors import ServiceUnavailableError
+from flowbot.server.logs import configure_logging
+from flowbot.server.store import store_from_url
+from flowbot.settings import Settings
+from flowbot.settings import bot_serving
+from flowbot.settings import load_settings
+
+SPEC_VARIABLE = "FLOWBOT_SERVE_SPEC"
+
+logger = logging.getLogger("flowbot.server")
+
+
+class ServeSpec(BaseModel):
+    data_dir: Path
+    bots: dict[str, Path]
+    log_level: str = "info"
+
+
+class UnavailableConversations:
+    """Stands in when the conversation runtime cannot be built: the server still starts (health,
+    login, user and key management work), ``/readyz`` says why it is not ready, and every turn is a
+    503 rather than a crash."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def converse(self, bot_id: str, user_id: str, message: IncomingMessage) -> TurnResult:
+        raise ServiceUnavailableError(self.reason)
+
+    async def trigger(
+        self,
+        bot_id: str,
+        user_id: str,
+        flow: str,
+        node: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> TurnResult:
+        raise ServiceUnavailableError(self.reason)
+
+
+def build_conversations(bots: dict[str, BotDefinition], settings: Settings) -> Any:
+    """The runtime's conversation service for ``bots`` (imported here: the server knows nothing of
+    flows). Its constructor is the runtime's; this is the one place that calls it."""
+    try:
+        from flowbot.runtime.service import ConversationService  # type: ignore[import-not-found]
+    except ImportError as exc:
+        logger.error("the conversation runtime is not available: %s", exc)
+        return UnavailableConversations("the conversation runtime (flowbot.runtime.service) is not installed")
+    return ConversationService(bots=bots, data_dir=settings.data_dir, database_url=settings.database_url)
+
+
+def app_from_spec(spec: ServeSpec, environ: dict[str, str] | None = None) -> Starlette:
+    settings = load_settings(spec.data_dir, os.environ if environ is None else environ)
+    definitions = {bot_id: load(folder, bot_id) for bot_id, folder in spec.bots.items()}
+    serving = {bot_id: bot_serving(settings, bot_id, bot.config) for bot_id, bot in definitions.items()}
+    conversations = build_conversations(definitions, settings)
+    store = store_from_url(settings.database_url, settings.data_dir)
+    unavailable = conversations.reason if isinstance(conversations, UnavailableConversations) else None
+    return create_app(settings, conversations, serving, store, not_ready=unavailable)
+
+
+def app_from_environment() -> Starlette:
+    """uvicorn's factory in each worker."""
+    spec = ServeSpec.model_validate(json.loads(os.environ[SPEC_VARIABLE]))
+    configure_logging(spec.log_level)
+    return app_from_spec(spec)

@@ -1,0 +1,152 @@
+"""The Converse API: ``POST /api/v1/bots/{botId}/converse/{userId}`` (public) and ``.../secured``.
+
+The checks run in Botpress's order (converse-router.ts): the bot's visibility (404), a private
+bot's token, the public-endpoint switch (403 text), the body (400), ``include`` (403 text), then the
+message length (400). flowbot adds the per-bot converse switch, per-user rate limits and the outbox:
+stored proactive messages come first in ``responses``, so a Botpress client shows them unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from flowbot.errors import FlowbotError
+from flowbot.runtime.conversation import IncomingMessage
+from flowbot.runtime.conversation import TurnResult
+from flowbot.server.auth import Principal
+from flowbot.server.context import ServerContext
+from flowbot.server.context import authenticate
+from flowbot.server.context import authorize
+from flowbot.server.context import context
+from flowbot.server.context import find_bot
+from flowbot.server.context import limit_user
+from flowbot.server.context import read_json
+from flowbot.server.errors import BadRequestError
+from flowbot.server.errors import InvalidParameterError
+from flowbot.server.errors import PlainTextError
+from flowbot.server.schemas import ConverseBody
+from flowbot.server.schemas import SecuredConverseBody
+from flowbot.server.schemas import parse_body
+from flowbot.settings import BotServing
+
+DEBUG_PARTS = ("nlu", "state", "suggestions", "decision", "credentials")
+MAX_USER_ID_LENGTH = 255
+
+
+def js_length(text: str) -> int:
+    """``text.length`` as JavaScript counts it (UTF-16 code units): an emoji counts 2, as in Botpress."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_message(bot: BotServing, payload: dict[str, Any]) -> None:
+    """Botpress's ``sendMessage`` check, on both routes: a text payload needs a string text of at
+    most ``converse.maxMessageLength`` characters."""
+    if payload.get("type", "text") != "text":
+        return
+    text = payload.get("text")
+    limit = bot.converse.maxMessageLength
+    if not isinstance(text, str) or js_length(text) > limit:
+        raise InvalidParameterError(f"Text must be a valid string of less than {limit} chars")
+
+
+def check_user_id(user_id: str) -> None:
+    # Botpress stores user ids in a varchar(255); flowbot refuses longer ones instead of failing later.
+    if len(user_id) > MAX_USER_ID_LENGTH:
+        raise BadRequestError(f"userId must be at most {MAX_USER_ID_LENGTH} characters")
+
+
+def open_bot(ctx: ServerContext, bot_id: str, user_id: str) -> BotServing:
+    bot = find_bot(ctx, bot_id)
+    check_user_id(user_id)
+    if not bot.converse.enabled:
+        raise PlainTextError(403, f"Converse API is disabled for {bot_id}")
+    return bot
+
+
+async def run_turn(ctx: ServerContext, bot: BotServing, user_id: str, message: IncomingMessage) -> TurnResult:
+    try:
+        return await ctx.turns.converse(bot.bot_id, user_id, message, bot.converse.timeout)
+    except FlowbotError as exc:
+        # The runtime refused the message itself (not a failure of the bot's flows, which go to
+        # its error flow): a client error, worded by the runtime.
+        raise BadRequestError(str(exc)) from None
+
+
+async def with_outbox(
+    ctx: ServerContext, bot_id: str, user_id: str, result: TurnResult
+) -> list[dict[str, Any]]:
+    stored = await ctx.hub.take_stored(bot_id, user_id)
+    return [*stored, *result.responses]
+
+
+async def converse_public(request: Request) -> JSONResponse:
+    ctx = context(request)
+    bot_id, user_id = request.path_params["botId"], request.path_params["userId"]
+    body = await read_json(request, ctx.settings.httpServer.bodyLimit)
+    bot = open_bot(ctx, bot_id, user_id)
+    if bot.private:
+        authorize(await authenticate(request, ctx, allow_api_key=True), bot_id)
+    if bot.public_disabled_by_bot:
+        raise PlainTextError(403, f"Unauthenticated Converse API is disabled for {bot_id}")
+    if not ctx.settings.converse.enableUnsecuredEndpoint:
+        raise PlainTextError(403, "Unauthenticated Converse API is disabled for all bots")
+    parsed = parse_body(ConverseBody, body)
+    include = request.query_params.get("include")
+    if include is not None and include.lower() != "responses":
+        raise PlainTextError(403, 'Unauthenticated converse API can only return "responses"')
+    await limit_user(ctx, bot, user_id)
+    payload = {"type": parsed.type, "text": parsed.text}
+    check_message(bot, payload)
+    message = IncomingMessage(
+        payload=payload, included_contexts=parsed.includedContexts, metadata=parsed.metadata
+    )
+    result = await run_turn(ctx, bot, user_id, message)
+    return JSONResponse({"responses": await with_outbox(ctx, bot_id, user_id, result)})
+
+
+def _include(request: Request) -> set[str]:
+    raw = request.query_params.get("include", "")
+    return {part.strip().lower() for part in raw.split(",") if part.strip()}
+
+
+def _debug_answer(
+    responses: list[dict[str, Any]], result: TurnResult, include: set[str], principal: Principal
+) -> dict[str, Any]:
+    answer: dict[str, Any] = {"responses": responses}
+    parts: dict[str, Any] = {
+        "nlu": result.nlu,
+        "state": result.state,
+        "suggestions": result.suggestions,
+        "decision": result.decision,
+        "credentials": principal.credentials(),
+    }
+    for name in DEBUG_PARTS:
+        if name in include:
+            answer[name] = parts[name]
+    return answer
+
+
+async def converse_secured(request: Request) -> JSONResponse:
+    ctx = context(request)
+    bot_id, user_id = request.path_params["botId"], request.path_params["userId"]
+    body = await read_json(request, ctx.settings.httpServer.bodyLimit)
+    bot = open_bot(ctx, bot_id, user_id)
+    principal = await authenticate(request, ctx, allow_api_key=True)
+    authorize(principal, bot_id)
+    parsed = parse_body(SecuredConverseBody, body)
+    await limit_user(ctx, bot, user_id)
+    payload = {key: value for key, value in body.items() if key not in ("includedContexts", "metadata")}
+    payload["type"] = parsed.type
+    check_message(bot, payload)
+    message = IncomingMessage(
+        payload=payload,
+        included_contexts=parsed.includedContexts,
+        metadata=parsed.metadata,
+        credentials=principal.credentials(),
+    )
+    result = await run_turn(ctx, bot, user_id, message)
+    responses = await with_outbox(ctx, bot_id, user_id, result)
+    return JSONResponse(_debug_answer(responses, result, _include(request), principal))

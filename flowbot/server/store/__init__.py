@@ -1,0 +1,35 @@
+"""Server store: users, API keys, token versions, outbox (see :mod:`.base`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowbot.server.store.base import ApiKey
+from flowbot.server.store.base import DuplicateError
+from flowbot.server.store.base import OutboxMessage
+from flowbot.server.store.base import ServerStore
+from flowbot.server.store.base import User
+from flowbot.server.store.sqlite import SqliteServerStore
+from flowbot.settings import SettingsError
+
+__all__ = [
+    "ApiKey",
+    "DuplicateError",
+    "OutboxMessage",
+    "ServerStore",
+    "SqliteServerStore",
+    "User",
+    "store_from_url",
+]
+
+
+def store_from_url(url: str, data_dir: Path) -> ServerStore:
+    """The store a ``database.url`` names: ``sqlite:///<path>`` (relative to the data folder, or
+    absolute with four slashes as in SQLAlchemy). Not opened yet."""
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///") :])
+        return SqliteServerStore(path if path.is_absolute() else data_dir / path)
+    scheme = url.split(":", 1)[0] or url
+    raise SettingsError(
+        f"database.url: unsupported store {scheme!r}; flowbot's server store supports sqlite:///<path>"
+    )

@@ -1,0 +1,208 @@
+"""The server store in SQLite (one file in the data folder, shared by the worker processes).
+
+WAL mode lets readers run beside the one writer; ``busy_timeout`` makes a worker wait for another's
+write instead of failing. Each method is one statement or one transaction, so it stays atomic across
+processes. aiosqlite runs the calls on its own thread: the event loop never blocks on the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from flowbot.server.store.base import ApiKey
+from flowbot.server.store.base import DuplicateError
+from flowbot.server.store.base import OutboxMessage
+from flowbot.server.store.base import User
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS server_users (
+    email TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    bots TEXT NOT NULL,
+    token_version INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS server_api_keys (
+    key_id TEXT PRIMARY KEY,
+    bot_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    last_used_at REAL
+);
+CREATE TABLE IF NOT EXISTS server_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    bot_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS server_outbox_by_user ON server_outbox (bot_id, user_id, seq);
+"""
+
+
+class SqliteServerStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: aiosqlite.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the server store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Password and key hashes live here: owner-only, like the token secret. SQLite gives its
+        # -wal and -shm files the permissions of the database file.
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        self._db = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._db.execute("PRAGMA busy_timeout = 5000")
+        await self._db.execute("PRAGMA journal_mode = WAL")
+        # FULL: a stored proactive message or a revocation survives a power cut.
+        await self._db.execute("PRAGMA synchronous = FULL")
+        await self._db.executescript(SCHEMA)
+        # The outbox check runs on every converse answer: a WAL read of an indexed key never waits
+        # for a writer and takes microseconds, far less than a hop to aiosqlite's thread, so it runs
+        # inline on its own read-only connection (a short busy timeout bounds the rare wait).
+        self._reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        self._reader.execute("PRAGMA busy_timeout = 50")
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def ping(self) -> None:
+        await self.db.execute_fetchall("SELECT 1")
+
+    # users ------------------------------------------------------------------------------------
+    @staticmethod
+    def _user(row: Any) -> User:
+        email, password_hash, role, bots, token_version, created_at = row
+        return User(
+            email=email,
+            password_hash=password_hash,
+            role=role,
+            bots=json.loads(bots),
+            token_version=token_version,
+            created_at=created_at,
+        )
+
+    async def add_user(self, user: User) -> None:
+        try:
+            await self.db.execute(
+                "INSERT INTO server_users VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    user.email,
+                    user.password_hash,
+                    user.role,
+                    json.dumps(user.bots),
+                    user.token_version,
+                    user.created_at,
+                ),
+            )
+        except sqlite3.IntegrityError:
+            raise DuplicateError(f"a user {user.email!r} already exists") from None
+
+    async def get_user(self, email: str) -> User | None:
+        rows = await self.db.execute_fetchall("SELECT * FROM server_users WHERE email = ?", (email,))
+        return self._user(rows[0]) if rows else None
+
+    async def list_users(self) -> list[User]:
+        rows = await self.db.execute_fetchall("SELECT * FROM server_users ORDER BY email")
+        return [self._user(row) for row in rows]
+
+    async def remove_user(self, email: str) -> bool:
+        cursor = await self.db.execute("DELETE FROM server_users WHERE email = ?", (email,))
+        return cursor.rowcount > 0
+
+    async def bump_token_version(self, email: str) -> int | None:
+        rows = await self.db.execute_fetchall(
+            "UPDATE server_users SET token_version = token_version + 1 WHERE email = ? RETURNING token_version",
+            (email,),
+        )
+        return int(rows[0][0]) if rows else None
+
+    # API keys ---------------------------------------------------------------------------------
+    async def add_api_key(self, key: ApiKey) -> None:
+        try:
+            await self.db.execute(
+                "INSERT INTO server_api_keys VALUES (?, ?, ?, ?, ?, ?)",
+                (key.key_id, key.bot_id, key.name, key.secret_hash, key.created_at, key.last_used_at),
+            )
+        except sqlite3.IntegrityError:
+            raise DuplicateError(f"an API key {key.key_id!r} already exists") from None
+
+    @staticmethod
+    def _key(row: Any) -> ApiKey:
+        key_id, bot_id, name, secret_hash, created_at, last_used_at = row
+        return ApiKey(
+            key_id=key_id,
+            bot_id=bot_id,
+            name=name,
+            secret_hash=secret_hash,
+            created_at=created_at,
+            last_used_at=last_used_at,
+        )
+
+    async def get_api_key(self, key_id: str) -> ApiKey | None:
+        rows = await self.db.execute_fetchall("SELECT * FROM server_api_keys WHERE key_id = ?", (key_id,))
+        return self._key(rows[0]) if rows else None
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        rows = await self.db.execute_fetchall("SELECT * FROM server_api_keys ORDER BY bot_id, created_at")
+        return [self._key(row) for row in rows]
+
+    async def revoke_api_key(self, key_id: str) -> bool:
+        cursor = await self.db.execute("DELETE FROM server_api_keys WHERE key_id = ?", (key_id,))
+        return cursor.rowcount > 0
+
+    # outbox -----------------------------------------------------------------------------------
+    async def push_outbox(
+        self, bot_id: str, user_id: str, payloads: list[dict[str, Any]], now: float
+    ) -> None:
+        if not payloads:
+            return
+        # One statement: a proactive turn's messages are stored together or not at all, and no
+        # other coroutine's statement on this shared connection can slip into a transaction.
+        values = ", ".join("(?, ?, ?, ?)" for _ in payloads)
+        params = [item for payload in payloads for item in (bot_id, user_id, json.dumps(payload), now)]
+        await self.db.execute(
+            f"INSERT INTO server_outbox (bot_id, user_id, payload, created_at) VALUES {values}", params
+        )
+
+    async def take_outbox(self, bot_id: str, user_id: str) -> list[OutboxMessage]:
+        # The common case, an empty outbox, is answered by the inline reader (see open) and never
+        # takes the write lock that the state writes of other connections need.
+        if self._reader is None:
+            raise RuntimeError("the server store is not open")
+        found = self._reader.execute(
+            "SELECT 1 FROM server_outbox WHERE bot_id = ? AND user_id = ? LIMIT 1", (bot_id, user_id)
+        ).fetchone()
+        if found is None:
+            return []
+        # One statement: two takers can never both get a row.
+        rows = await self.db.execute_fetchall(
+            "DELETE FROM server_outbox WHERE bot_id = ? AND user_id = ? RETURNING seq, payload, created_at",
+            (bot_id, user_id),
+        )
+        messages = [
+            OutboxMessage(
+                seq=seq, bot_id=bot_id, user_id=user_id, payload=json.loads(payload), created_at=created
+            )
+            for seq, payload, created in rows
+        ]
+        return sorted(messages, key=lambda message: message.seq)
