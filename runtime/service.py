@@ -97,6 +97,7 @@ class ConversationService:
         self.rng = rng or random.Random()
         self.settings = settings or RuntimeSettings()
         self.on_proactive = on_proactive
+        self.api_client = api_client
         self._runtimes = {
             bot_id: BotRuntime(bundle, api_client=_client_for(api_client, bundle), settings=self.settings)
             for bot_id, bundle in bots.items()
@@ -136,6 +137,9 @@ class ConversationService:
                 await self._janitor
             self._janitor = None
         await self.store.close()
+        close_client = getattr(self.api_client, "close", None)
+        if close_client is not None:
+            await close_client()
 
     async def __aenter__(self) -> ConversationService:
         await self.start()

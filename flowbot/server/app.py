@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version
 
@@ -98,11 +100,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def _lifespan(
-    ctx: ServerContext, not_ready: str | None
+    ctx: ServerContext, not_ready: str | None, resources: Sequence[Any]
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await ctx.store.open()
+        for resource in resources:
+            await resource.start()
         ctx.ready = not_ready is None
         ctx.not_ready_reason = not_ready or ""
         logger.info("serving %d bots: %s", len(ctx.bots), ", ".join(sorted(ctx.bots)) or "(none)")
@@ -112,6 +116,8 @@ def _lifespan(
             ctx.ready = False
             ctx.not_ready_reason = "shutting down"
             await ctx.turns.drain(ctx.settings.converse.timeout + SHUTDOWN_GRACE_SECONDS)
+            for resource in reversed(resources):
+                await resource.close()
             await ctx.store.close()
 
     return lifespan
@@ -126,12 +132,15 @@ def create_app(
     limiter: RateLimiter | None = None,
     not_ready: str | None = None,
     access_log: AccessSink | None = None,
+    resources: Sequence[Any] = (),
 ) -> Starlette:
     """The app. ``bots`` maps each served bot id to its serving settings (:func:`flowbot.settings.bot_serving`).
     The store is opened and closed with the app's lifespan; the conversation service is owned by
     the caller (who closes it after the app stops). ``not_ready`` keeps ``/readyz`` at 503 with
     that reason (the conversation service could not be built). ``access_log`` receives one dict
-    per request (default: JSON lines on stderr when ``logs.accessLog`` is on)."""
+    per request (default: JSON lines on stderr when ``logs.accessLog`` is on). ``resources`` (such as
+    the conversation service) are started (``await r.start()``) when the app starts and closed
+    (``await r.close()``), in reverse order, after in-flight turns have finished."""
     clock = clock or SystemClock()
     limiter = limiter or TokenBucketLimiter(clock)
     hub = ProactiveHub(store, clock)
@@ -158,7 +167,7 @@ def create_app(
             )
         ],
         exception_handlers={ApiError: _api_error, PlainTextError: _api_error, HTTPException: _http_error},
-        lifespan=_lifespan(ctx, not_ready),
+        lifespan=_lifespan(ctx, not_ready, resources),
     )
     app.state.ctx = ctx
     return app

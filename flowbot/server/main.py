@@ -44,6 +44,12 @@ class UnavailableConversations:
     def __init__(self, reason: str) -> None:
         self.reason = reason
 
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
     async def converse(self, bot_id: str, user_id: str, message: IncomingMessage) -> TurnResult:
         raise ServiceUnavailableError(self.reason)
 
@@ -60,13 +66,24 @@ class UnavailableConversations:
 
 def build_conversations(bots: dict[str, BotDefinition], settings: Settings) -> Any:
     """The runtime's conversation service for ``bots`` (imported here: the server knows nothing of
-    flows). Its constructor is the runtime's; this is the one place that calls it."""
+    flows). Its constructor is the runtime's; this is the one place that calls it. Each bot gets
+    its NLU model (trained at build time, or trained once and cached in the data folder for
+    Botpress bots) and the shared, pooled Call API client."""
     try:
-        from flowbot.runtime.service import ConversationService  # type: ignore[import-not-found]
+        from flowbot.runtime.callapi.client import HttpApiClient
+        from flowbot.runtime.nlu import load_or_train
+        from flowbot.runtime.service import ConversationService
     except ImportError as exc:
         logger.error("the conversation runtime is not available: %s", exc)
         return UnavailableConversations("the conversation runtime (flowbot.runtime.service) is not installed")
-    return ConversationService(bots=bots, data_dir=settings.data_dir, database_url=settings.database_url)
+    cache = settings.data_dir / "nlu-cache"
+    return ConversationService.from_definitions(
+        bots,
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        nlu_for=lambda definition: load_or_train(definition, cache),
+        api_client=HttpApiClient(),
+    )
 
 
 def app_from_spec(spec: ServeSpec, environ: dict[str, str] | None = None) -> Starlette:
@@ -76,7 +93,7 @@ def app_from_spec(spec: ServeSpec, environ: dict[str, str] | None = None) -> Sta
     conversations = build_conversations(definitions, settings)
     store = store_from_url(settings.database_url, settings.data_dir)
     unavailable = conversations.reason if isinstance(conversations, UnavailableConversations) else None
-    return create_app(settings, conversations, serving, store, not_ready=unavailable)
+    return create_app(settings, conversations, serving, store, not_ready=unavailable, resources=[conversations])
 
 
 def app_from_environment() -> Starlette:

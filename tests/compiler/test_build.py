@@ -31,7 +31,8 @@ def test_build_writes_a_loadable_bot_folder(tmp_path: Path) -> None:
     result = build(bot_with(tmp_path, GOOD), tmp_path / "out")
     assert result.ok and result.diagnostics == [] and result.out_dir == tmp_path / "out"
     assert sorted(_tree(tmp_path / "out")) == [
-        "bot.config.json", "content-elements/builtin_text.json", "flows/main.flow.json", "flows/main.ui.json"
+        "bot.config.json", "content-elements/builtin_text.json", "flows/main.flow.json", "flows/main.ui.json",
+        "nlu/arrays.npz", "nlu/model.json",
     ]
     assert load_bot(tmp_path / "out").bot_id == "test"
 
