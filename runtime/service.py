@@ -158,6 +158,24 @@ class ConversationService:
     def bot_ids(self) -> list[str]:
         return sorted(self._runtimes)
 
+    def replace_bot(self, bundle: BotBundle) -> None:
+        """Run ``bundle`` for its bot id from now on (a bot reloaded after its files changed).
+        Stored conversations carry on with the new version; turns already running finish on the
+        version they started with."""
+        self.runtime(bundle.bot_id)  # only bots the service was built with: an unknown id raises
+        self._runtimes[bundle.bot_id] = BotRuntime(
+            bundle, api_client=_client_for(self.api_client, bundle), settings=self.settings
+        )
+
+    async def reset_session(self, bot_id: str, user_id: str) -> None:
+        """Start the user's session afresh, as a session expiry does: context, session and temp
+        memory are emptied, user memory stays."""
+        runtime = self.runtime(bot_id)
+        async with self.store.lock(bot_id, user_id):
+            record = await self.store.load(runtime.bot_id, user_id)
+            record.expire_session()
+            await self.store.save(runtime.bot_id, user_id, record, {})
+
     # -- turns ---------------------------------------------------------------------------------
 
     async def converse(self, bot_id: str, user_id: str, message: IncomingMessage) -> TurnResult:
