@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install system-deps run test test-fast bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Programs flowbot runs that pip cannot install: Graphviz's `dot` draws `bot graph --format svg`
+# (Debian's package; run as root). CI runs it before the tests.
+system-deps:
+	@command -v dot >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends graphviz; }
 
 run: install
 	$(BIN)/bot serve bots/support
