@@ -27,6 +27,12 @@ from flowbot.cli.users import settings_of
 @click.option(
     "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
 )
+@click.option(
+    "--reload",
+    is_flag=True,
+    help="Recompile and reload a bot when its files change (one worker); conversations carry on. "
+    "A bot that no longer compiles keeps its last good version and the errors are logged.",
+)
 def command(
     bots_dirs: tuple[Path, ...],
     host: str | None,
@@ -34,6 +40,7 @@ def command(
     workers: int,
     data_dir: Path,
     log_level: str,
+    reload: bool,
 ) -> None:
     """Serve BOTS_DIR... (bot folders, or folders of bot folders; default: the current folder).
 
@@ -44,18 +51,22 @@ def command(
 
     from flowbot.errors import FlowbotError
     from flowbot.server.app import SHUTDOWN_GRACE_SECONDS
-    from flowbot.server.bots import prepare
+    from flowbot.server.bots import prepare_sources
     from flowbot.server.logs import configure_logging
     from flowbot.server.main import SPEC_VARIABLE
     from flowbot.server.main import ServeSpec
 
+    if reload and workers > 1:
+        raise click.UsageError("--reload runs one worker: the reloaded bot lives in that process", ctx=None)
     configure_logging(log_level)
     settings = settings_of(data_dir)
     try:
-        bots = prepare(list(bots_dirs) or [Path.cwd()], settings.data_dir)
+        served = prepare_sources(list(bots_dirs) or [Path.cwd()], settings.data_dir)
     except FlowbotError as exc:
         raise click.ClickException(str(exc)) from None
-    spec = ServeSpec(data_dir=settings.data_dir, bots=bots, log_level=log_level)
+    bots = {bot_id: runnable for bot_id, (_, runnable) in served.items()}
+    watched = {bot_id: source for bot_id, (source, _) in served.items()} if reload else None
+    spec = ServeSpec(data_dir=settings.data_dir, bots=bots, log_level=log_level, reload=watched)
     # Workers are new processes: they rebuild the app from this spec (see flowbot.server.main).
     os.environ[SPEC_VARIABLE] = json.dumps(spec.model_dump(mode="json"))
     uvicorn.run(

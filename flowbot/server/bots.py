@@ -71,13 +71,19 @@ def compile_source(folder: Path, data_dir: Path) -> Path:
 
 def prepare(paths: list[Path], data_dir: Path) -> dict[str, Path]:
     """Bot id -> the folder to run (compiled when needed). Ids are unique."""
-    bots: dict[str, Path] = {}
+    return {bot_id: runnable for bot_id, (_, runnable) in prepare_sources(paths, data_dir).items()}
+
+
+def prepare_sources(paths: list[Path], data_dir: Path) -> dict[str, tuple[Path, Path]]:
+    """Bot id -> (the folder given, the folder to run): they differ for a source bot, compiled
+    into the data folder (``bot serve --reload`` watches the first and rebuilds the second)."""
+    bots: dict[str, tuple[Path, Path]] = {}
     for folder in discover(paths):
         runnable = compile_source(folder, data_dir) if is_source_bot(folder) else folder
         bot = load(runnable)
         if bot.bot_id in bots:
-            raise BotSetupError(f"{folder}: bot id {bot.bot_id!r} is already served from {bots[bot.bot_id]}")
-        bots[bot.bot_id] = runnable.resolve()
+            raise BotSetupError(f"{folder}: bot id {bot.bot_id!r} is already served from {bots[bot.bot_id][1]}")
+        bots[bot.bot_id] = (folder.resolve(), runnable.resolve())
     return bots
 
 

@@ -34,6 +34,8 @@ class ServeSpec(BaseModel):
     data_dir: Path
     bots: dict[str, Path]
     log_level: str = "info"
+    # bot serve --reload: the folder to watch for each bot id (the sources of a source bot)
+    reload: dict[str, Path] | None = None
 
 
 class UnavailableConversations:
@@ -93,7 +95,23 @@ def app_from_spec(spec: ServeSpec, environ: dict[str, str] | None = None) -> Sta
     conversations = build_conversations(definitions, settings)
     store = store_from_url(settings.database_url, settings.data_dir)
     unavailable = conversations.reason if isinstance(conversations, UnavailableConversations) else None
-    return create_app(settings, conversations, serving, store, not_ready=unavailable, resources=[conversations])
+    resources: list[Any] = [conversations]
+    if spec.reload is not None and unavailable is None:
+        resources.append(reloader_for(spec, settings, conversations))
+    return create_app(settings, conversations, serving, store, not_ready=unavailable, resources=resources)
+
+
+def reloader_for(spec: ServeSpec, settings: Settings, conversations: Any) -> Any:
+    """The watcher of ``bot serve --reload``: a bot whose watched folder is not the folder it runs
+    from is a source bot, rebuilt into that folder on every change."""
+    from flowbot.server.reload import BotReloader
+    from flowbot.server.reload import WatchedBot
+
+    watched = [
+        WatchedBot(bot_id=bot_id, source=source, compiled=None if source.resolve() == spec.bots[bot_id].resolve() else spec.bots[bot_id])
+        for bot_id, source in (spec.reload or {}).items()
+    ]
+    return BotReloader(watched, conversations, nlu_cache=settings.data_dir / "nlu-cache", ignore=[settings.data_dir])
 
 
 def app_from_environment() -> Starlette:
