@@ -5,6 +5,10 @@ Python code and its NLU model, exactly as the server loads it.
 
 from __future__ import annotations
 
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -90,3 +94,25 @@ def load_bundle(folder: Path, nlu_cache: Path, *, bot_id: str | None = None) -> 
         raise BotPrepareError(str(exc)) from None
     except (FlowbotError, ValueError) as exc:
         raise BotPrepareError(f"{folder}: cannot load the bot's NLU: {exc}") from None
+
+
+@contextmanager
+def runtime_logs(verbose: bool) -> Iterator[None]:
+    """The tools show the runtime's errors themselves (in the chat, in test failures), so its log
+    (with the tracebacks of failing actions) reaches stderr only when ``verbose``. Restored on exit."""
+    logger = logging.getLogger("flowbot")
+    saved = (logger.propagate, list(logger.handlers), logger.level)
+    handler: logging.Handler
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.setLevel(logging.INFO)
+    else:
+        handler = logging.NullHandler()
+    logger.handlers = [handler]
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.propagate, logger.handlers = saved[0], saved[1]
+        logger.setLevel(saved[2])

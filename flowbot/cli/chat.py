@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     "--mocks", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Answer Call API requests with the file-wide mocks of this .convo file instead of the network.",
 )  # fmt: skip
-def command(bot_dir: Path, data_dir: Path | None, user_id: str, record: Path | None, mocks: Path | None) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show the runtime's log (with the tracebacks of failing actions).")
+def command(
+    bot_dir: Path, data_dir: Path | None, user_id: str, record: Path | None, mocks: Path | None, verbose: bool
+) -> None:
     """Chat with the bot in BOT_DIR (source bots are compiled first).
 
     Type messages; a number answers with that choice. Commands: /nlu, /memory, /where, /reset,
@@ -41,8 +44,11 @@ def command(bot_dir: Path, data_dir: Path | None, user_id: str, record: Path | N
     """
     from rich.console import Console
 
+    from flowbot.localbot import runtime_logs
+
     console = Console(highlight=False)
     with ExitStack() as stack:
+        stack.enter_context(runtime_logs(verbose))
         work = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="flowbot-chat-")))
         session_parts = _prepare(bot_dir, work, user_id, record, mocks, console)
         _run(*session_parts, console=console)

@@ -15,7 +15,7 @@ def _style(text: str, color: str) -> str:
 @click.argument("bot_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JUnit XML.")
-@click.option("-v", "--verbose", is_flag=True, help="List every test with its time.")
+@click.option("-v", "--verbose", is_flag=True, help="List every test with its time, and show the runtime's log.")
 @click.option(
     "-j", "--concurrency", type=click.IntRange(min=1), default=32, show_default=True,
     help="Conversations run at once.",
@@ -27,11 +27,13 @@ def command(bot_dir: Path, files: tuple[Path, ...], junit: Path | None, verbose:
     in BOT_DIR/tests). Source bots are compiled first. Call API requests are answered by the
     tests' mocks: nothing goes to the network. Exit status: 0 when every test passes, 1 otherwise.
     """
+    from flowbot.localbot import runtime_logs
     from flowbot.testing.report import render_report
     from flowbot.testing.report import write_junit
     from flowbot.testing.suite import run_bot_tests
 
-    report = run_bot_tests(bot_dir, list(files), concurrency=concurrency)
+    with runtime_logs(verbose):
+        report = run_bot_tests(bot_dir, list(files), concurrency=concurrency)
     click.echo(render_report(report, verbose=verbose, style=_style))
     if junit is not None:
         write_junit(report, junit)

@@ -273,7 +273,9 @@ def parse_convo(text: str, path: str) -> TestFile:
     items = [item for tree in trees for item in builder.transform(tree)]
     mocks = [item for item in items if isinstance(item, Mock)]
     tests = [item for item in items if isinstance(item, TestCase)]
-    diagnostics = [*syntax, *builder.diagnostics, *check_tests(tests, path, complete=not syntax)]
+    # a test or a step that did not parse would make "no test" / "no message" misleading
+    complete = not syntax and not builder.diagnostics
+    diagnostics = [*syntax, *builder.diagnostics, *check_tests(tests, path, complete=complete)]
     return _finish(TestFile(path=path, mocks=mocks, tests=tests, diagnostics=diagnostics), prepared)
 
 
@@ -304,13 +306,13 @@ def check_tests(tests: list[TestCase], path: str, *, complete: bool = True) -> l
             out.append(make("T015", test.span, f'duplicate test name "{test.name}"',
                             hint=f"the first is at line {seen[test.name].span.line}; give each test its own name"))  # fmt: skip
         seen.setdefault(test.name, test)
-        out.extend(_check_steps(test))
+        out.extend(_check_steps(test, complete))
     if not tests and complete:
         out.append(make("W020", None, "no test in this file", severity=Severity.WARNING).model_copy(update={"path": path}))
     return out
 
 
-def _check_steps(test: TestCase) -> list[Diagnostic]:
+def _check_steps(test: TestCase, complete: bool) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     started = False
     after_more = None
@@ -328,7 +330,7 @@ def _check_steps(test: TestCase) -> list[Diagnostic]:
             after_more = None
         elif isinstance(step, More):
             after_more = step
-    if not any(isinstance(step, UserInput | Wait) for step in test.steps):
+    if complete and not any(isinstance(step, UserInput | Wait) for step in test.steps):
         out.append(make("T019", test.span, f'test "{test.name}" sends no message', hint="add a `user: <text>` line"))
     return out
 
