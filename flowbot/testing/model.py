@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 from typing import Any
+from typing import ClassVar
 from typing import Literal
 
 from pydantic import BaseModel
@@ -155,6 +156,7 @@ class TurnPlan(BaseModel):
 
 class TestCase(BaseModel):
     model_config = ConfigDict(frozen=True)
+    __test__: ClassVar[bool] = False  # not a pytest test class
 
     name: str
     span: Span
@@ -182,6 +184,7 @@ class TestFile(BaseModel):
     ``diagnostics`` are its syntax errors (a file with errors runs no test)."""
 
     model_config = ConfigDict(frozen=True)
+    __test__: ClassVar[bool] = False  # not a pytest test class
 
     path: str
     mocks: list[Mock] = Field(default_factory=list)

@@ -83,7 +83,9 @@ class CaseResult(BaseModel):
 
 
 class TestClock:
-    """The test's clock: fixed, moved on by ``wait``."""
+    """The test's clock: fixed, moved on by ``wait`` and by mock delays."""
+
+    __test__ = False  # not a pytest test class
 
     def __init__(self, start: float = START_TIME) -> None:
         self.now = start
