@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from flowbot.chat.session import ChatSession
 
 
+PIPE_WIDTH = 160
+
+
 @click.command("chat")
 @click.argument("bot_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
@@ -46,7 +49,8 @@ def command(
 
     from flowbot.localbot import runtime_logs
 
-    console = Console(highlight=False)
+    # On a pipe, lines are for programs: no wrapping of our own lines, and a wide page for the bot's
+    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdin.isatty() else PIPE_WIDTH)
     with ExitStack() as stack:
         stack.enter_context(runtime_logs(verbose))
         work = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="flowbot-chat-")))
