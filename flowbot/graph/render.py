@@ -49,7 +49,7 @@ def _mermaid_text(text: str) -> str:
 
 
 def _mermaid_node(node: GraphNode, node_id: str) -> str:
-    label = _mermaid_text(node.name) + (f"<br/><small>{_mermaid_text(node.detail)}</small>" if node.detail else "")
+    label = _mermaid_text(node.name) + (f"<br/>{_mermaid_text(node.detail)}" if node.detail else "")
     opening, closing = ("([", "])") if node.start else _MERMAID_SHAPES.get(node.kind, ("(", ")"))
     return f'{node_id}{opening}"{label}"{closing}'
 
