@@ -83,7 +83,7 @@ class BotReloader:
                 await self._task
             self._task = None
 
-    def _relevant(self, change: Any, path: str) -> bool:
+    def relevant(self, change: Any, path: str) -> bool:
         file = Path(path)
         if any(part.startswith(".") or part == "__pycache__" for part in file.parts):
             return False
@@ -92,7 +92,7 @@ class BotReloader:
             return False
         return file.suffix in WATCHED_SUFFIXES
 
-    def _changed_bots(self, paths: set[str]) -> list[str]:
+    def changed_bots(self, paths: set[str]) -> list[str]:
         changed = []
         for bot in self.bots.values():
             root = bot.source.resolve()
@@ -107,8 +107,8 @@ class BotReloader:
 
             watch = awatch
         folders = [str(bot.source) for bot in self.bots.values()]
-        async for changes in watch(*folders, watch_filter=self._relevant, debounce=DEBOUNCE_MS, stop_event=self._stop):
-            for bot_id in self._changed_bots({path for _, path in changes}):
+        async for changes in watch(*folders, watch_filter=self.relevant, debounce=DEBOUNCE_MS, stop_event=self._stop):
+            for bot_id in self.changed_bots({path for _, path in changes}):
                 try:
                     await self.reload(bot_id)
                 except Exception:  # noqa: BLE001 - a failed reload must never stop the watcher
