@@ -62,7 +62,9 @@ def _card(card: dict[str, Any], numbers: Numbering) -> Panel:
             body.append(f"  {numbers.take()}. ", style="bold cyan")
             body.append(f"{title}\n")
     body.rstrip()
-    return Panel(body, title=Text(_str(card.get("title", "")), style="bold"), title_align="left", expand=False)
+    return Panel(
+        body, title=Text(_str(card.get("title", "")), style="bold"), title_align="left", expand=False
+    )
 
 
 def render_payload(payload: dict[str, Any], numbers: Numbering) -> RenderableType | None:

@@ -66,9 +66,15 @@ class ChatSession:
         self.options: list[Option] = []
         self.done = False
         self._commands: dict[str, Callable[[str], Awaitable[None]]] = {
-            "help": self._help, "nlu": self._nlu, "memory": self._memory, "where": self._where,
-            "reset": self._reset, "replay": self._replay, "quit": self._quit, "exit": self._quit,
-        }  # fmt: skip
+            "help": self._help,
+            "nlu": self._nlu,
+            "memory": self._memory,
+            "where": self._where,
+            "reset": self._reset,
+            "replay": self._replay,
+            "quit": self._quit,
+            "exit": self._quit,
+        }
 
     def show(self, renderable: RenderableType) -> None:
         """Print; on a pipe or a file without the padding rich adds to fill the width."""
@@ -136,7 +142,9 @@ class ChatSession:
     async def _memory(self, argument: str) -> None:
         scopes = [argument] if argument else list(SCOPES)
         if any(scope not in SCOPES for scope in scopes):
-            self.console.print(f"unknown scope {argument!r}: choose among {', '.join(SCOPES)}", style="yellow")
+            self.console.print(
+                f"unknown scope {argument!r}: choose among {', '.join(SCOPES)}", style="yellow"
+            )
             return
         state = await self._state()
         for scope in scopes:
@@ -148,8 +156,13 @@ class ChatSession:
             return self.last.state
         record = await self.service.store.load(self.bot_id, self.user_id)
         memory = await self.service.store.load_bot_memory(self.bot_id)
-        return {"user": record.user, "session": record.session, "temp": record.temp, "bot": memory,
-                "context": record.context.to_dict()}  # fmt: skip
+        return {
+            "user": record.user,
+            "session": record.session,
+            "temp": record.temp,
+            "bot": memory,
+            "context": record.context.to_dict(),
+        }
 
     async def _where(self, argument: str) -> None:
         state = await self._state()
@@ -158,7 +171,9 @@ class ChatSession:
         self.console.print(f"now at: {describe_place(place)}{waiting}", highlight=False)
         trace = state.get("__stacktrace") or []
         if trace:
-            steps = [f"{str(s.get('flow', '')).removesuffix('.flow.json')}.{s.get('node', '')}" for s in trace]
+            steps = [
+                f"{str(s.get('flow', '')).removesuffix('.flow.json')}.{s.get('node', '')}" for s in trace
+            ]
             self.console.print("last turn: " + " -> ".join(steps), highlight=False)
 
     async def _reset(self, argument: str) -> None:
@@ -166,7 +181,9 @@ class ChatSession:
         self.last, self.options = None, []
         if self.recorder is not None:
             self.recorder.new_test()
-        self.console.print("new session: context, session and temp memory are empty (user memory stays)", style="dim")
+        self.console.print(
+            "new session: context, session and temp memory are empty (user memory stays)", style="dim"
+        )
 
     async def _replay(self, argument: str) -> None:
         from flowbot.chat.replay import replay_steps
@@ -186,7 +203,9 @@ class ChatSession:
                 continue
             option = find_option(self.options, step.text, buttons=step.mode == "clicks")
             if option is None:
-                self.console.print(f"no option {step.text!r} in the last answer: replay stopped", style="yellow")
+                self.console.print(
+                    f"no option {step.text!r} in the last answer: replay stopped", style="yellow"
+                )
                 return
             await self.send(dict(option.payload), step.display())
 
@@ -194,16 +213,23 @@ class ChatSession:
 def nlu_summary(nlu: dict[str, Any]) -> list[str]:
     """The NLU result in a few lines: intent, runner-up intents, entities, slots, language."""
     intent = nlu.get("intent") or {}
-    lines = [f"intent: {intent.get('name', 'none')} ({_confidence(intent.get('confidence'))})"
-             f" in context {intent.get('context', 'global')}"]  # fmt: skip
-    others = [i for i in nlu.get("intents") or [] if isinstance(i, dict) and i.get("name") != intent.get("name")][:3]
+    head = f"intent: {intent.get('name', 'none')} ({_confidence(intent.get('confidence'))})"
+    lines = [f"{head} in context {intent.get('context', 'global')}"]
+    others = [
+        i for i in nlu.get("intents") or [] if isinstance(i, dict) and i.get("name") != intent.get("name")
+    ][:3]
     if others:
-        lines.append("other intents: " + ", ".join(f"{i.get('name')} {_confidence(i.get('confidence'))}" for i in others))
+        lines.append(
+            "other intents: "
+            + ", ".join(f"{i.get('name')} {_confidence(i.get('confidence'))}" for i in others)
+        )
     for entity in nlu.get("entities") or []:
         data = entity.get("data") or {}
         source = (entity.get("meta") or {}).get("source", "")
-        lines.append(f"entity {entity.get('name')}: {json.dumps(data.get('value'), ensure_ascii=False)} "
-                     f"(from {json.dumps(source, ensure_ascii=False)})")  # fmt: skip
+        lines.append(
+            f"entity {entity.get('name')}: {json.dumps(data.get('value'), ensure_ascii=False)} "
+            f"(from {json.dumps(source, ensure_ascii=False)})"
+        )
     for name, slot in (nlu.get("slots") or {}).items():
         lines.append(f"slot {name}: {json.dumps((slot or {}).get('value'), ensure_ascii=False)}")
     lines.append(f"language: {nlu.get('language', 'n/a')}" + (" (ambiguous)" if nlu.get("ambiguous") else ""))
@@ -212,4 +238,3 @@ def nlu_summary(nlu: dict[str, Any]) -> list[str]:
 
 def _confidence(value: Any) -> str:
     return f"{value:.2f}" if isinstance(value, int | float) else "?"
-

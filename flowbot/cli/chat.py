@@ -23,20 +23,25 @@ PIPE_WIDTH = 160
 @click.command("chat")
 @click.argument("bot_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path),
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Keep the compiled bot, the NLU cache and the conversation store (SQLite) here, so that the "
     "conversation goes on next time [default: a temporary folder, removed on exit].",
-)  # fmt: skip
+)
 @click.option("--user", "user_id", default="chat", show_default=True, help="The user id to talk as.")
 @click.option(
-    "--record", type=click.Path(dir_okay=False, path_type=Path),
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Write the conversation as a conversation test (.convo), with the Call API answers as mocks.",
-)  # fmt: skip
+)
 @click.option(
-    "--mocks", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--mocks",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Answer Call API requests with the file-wide mocks of this .convo file instead of the network.",
-)  # fmt: skip
-@click.option("-v", "--verbose", is_flag=True, help="Show the runtime's log (with the tracebacks of failing actions).")
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show the runtime's log (with the tracebacks of failing actions)."
+)
 def command(
     bot_dir: Path, data_dir: Path | None, user_id: str, record: Path | None, mocks: Path | None, verbose: bool
 ) -> None:
@@ -91,10 +96,16 @@ def _prepare(
     if record is not None:
         api = recording = RecordingApi(api)
         recorder = Recorder(record, name)
-    service = ConversationService({bundle.bot_id: bundle}, SqliteStore(work / "flowbot.sqlite3"), api_client=api)
-    session = ChatSession(service, bundle.bot_id, console, user_id=user_id, recorder=recorder, recording=recording)
+    service = ConversationService(
+        {bundle.bot_id: bundle}, SqliteStore(work / "flowbot.sqlite3"), api_client=api
+    )
+    session = ChatSession(
+        service, bundle.bot_id, console, user_id=user_id, recorder=recorder, recording=recording
+    )
     warnings = len(prepared.diagnostics)
-    banner = f"Chatting with {name} ({bundle.bot_id})" + (f", compiled with {warnings} warning(s)" if warnings else "")
+    banner = f"Chatting with {name} ({bundle.bot_id})" + (
+        f", compiled with {warnings} warning(s)" if warnings else ""
+    )
     return service, session, banner + ". /help for the commands, /quit to leave."
 
 
@@ -110,7 +121,10 @@ def _api_client(mocks: Path | None) -> Any:
     if not parsed.ok:
         _fail(f"{mocks} has errors", parsed.diagnostics)
     if not parsed.mocks:
-        click.echo(f"warning: {mocks} has no file-wide mocks: every Call API request will fail (ENOTMOCKED)", err=True)
+        click.echo(
+            f"warning: {mocks} has no file-wide mocks: every Call API request will fail (ENOTMOCKED)",
+            err=True,
+        )
     return TranscriptApi(mock.rule for mock in parsed.mocks)
 
 

@@ -11,11 +11,20 @@ import click
 @click.command("graph")
 @click.argument("bot_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
-    "--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "svg"]),
+    default="mermaid",
+    show_default=True,
     help="mermaid (for Markdown documents), dot (Graphviz source) or svg (drawn by Graphviz's dot).",
-)  # fmt: skip
+)
 @click.option("--flow", "flow", help="Only this flow (its nodes and where they lead), e.g. --flow main.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to a file instead of stdout.",
+)
 def command(bot_dir: Path, fmt: str, flow: str | None, output: Path | None) -> None:
     """Draw the flows of the bot in BOT_DIR: nodes, transitions with their conditions, flow
     calls, Call API success/failure edges; unreachable nodes are highlighted (red, dashed).
@@ -42,8 +51,12 @@ def command(bot_dir: Path, fmt: str, flow: str | None, output: Path | None) -> N
     try:
         graph = build_graph(bot, flow)
     except KeyError:
-        flows = ", ".join(sorted(n.removesuffix(".flow.json") for n in bot.flows if not n.startswith("skills/")))
-        raise click.BadParameter(f"no flow {flow!r} in {bot_dir} (flows: {flows})", param_hint="--flow") from None
+        flows = ", ".join(
+            sorted(n.removesuffix(".flow.json") for n in bot.flows if not n.startswith("skills/"))
+        )
+        raise click.BadParameter(
+            f"no flow {flow!r} in {bot_dir} (flows: {flows})", param_hint="--flow"
+        ) from None
     try:
         text = {"mermaid": to_mermaid, "dot": to_dot, "svg": to_svg}[fmt](graph)
     except GraphRenderError as exc:

@@ -12,10 +12,13 @@ from flowbot.scaffold import TEMPLATES
 @click.command("new")
 @click.argument("name", type=click.Path(path_type=Path))
 @click.option(
-    "--template", type=click.Choice(TEMPLATES), default="support", show_default=True,
+    "--template",
+    type=click.Choice(TEMPLATES),
+    default="support",
+    show_default=True,
     help="support (a menu, QnA, a hand-over), weather (intents, a slot, a Call API, a Python action) "
     "or empty (a greeting).",
-)  # fmt: skip
+)
 @click.option("--title", help="The bot's display name [default: from NAME].")
 def command(name: Path, template: str, title: str | None) -> None:
     """Create the bot folder NAME (its last part is the bot's id) from a template, with

@@ -14,13 +14,23 @@ def _style(text: str, color: str) -> str:
 @click.command("test")
 @click.argument("bot_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JUnit XML.")
-@click.option("-v", "--verbose", is_flag=True, help="List every test with its time, and show the runtime's log.")
 @click.option(
-    "-j", "--concurrency", type=click.IntRange(min=1), default=32, show_default=True,
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JUnit XML."
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="List every test with its time, and show the runtime's log."
+)
+@click.option(
+    "-j",
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
     help="Conversations run at once.",
-)  # fmt: skip
-def command(bot_dir: Path, files: tuple[Path, ...], junit: Path | None, verbose: bool, concurrency: int) -> None:
+)
+def command(
+    bot_dir: Path, files: tuple[Path, ...], junit: Path | None, verbose: bool, concurrency: int
+) -> None:
     """Run the conversation tests of the bot in BOT_DIR.
 
     FILES are .convo files or folders of them (default: every *.convo file in BOT_DIR, usually

@@ -115,7 +115,13 @@ def _call_detail(node: FlowNode) -> str | None:
 def _kind(node: FlowNode) -> tuple[NodeKind, str]:
     if node.type == "skill-call":
         skill = (node.skill or "").lower()
-        return ("ask", "ask") if skill == "choice" else ("fill", "fill a slot") if skill == "slot" else ("skill", node.skill or "")
+        return (
+            ("ask", "ask")
+            if skill == "choice"
+            else ("fill", "fill a slot")
+            if skill == "slot"
+            else ("skill", node.skill or "")
+        )
     detail = _call_detail(node)
     if detail is not None:
         return "call", detail
@@ -133,8 +139,14 @@ class _Builder:
         for node in flow.nodes:
             kind, detail = _kind(node)
             node_id = f"{name}/{node.name}"
-            self.nodes[node_id] = GraphNode(id=node_id, flow=name, name=node.name, kind=kind, detail=detail,
-                                            start=node.name == flow.startNode)  # fmt: skip
+            self.nodes[node_id] = GraphNode(
+                id=node_id,
+                flow=name,
+                name=node.name,
+                kind=kind,
+                detail=detail,
+                start=node.name == flow.startNode,
+            )
         for node in flow.nodes:
             for transition in node.next:
                 self.add_edge(f"{name}/{node.name}", name, flow, transition)
@@ -171,7 +183,9 @@ class _Builder:
 
     def missing(self, what: str) -> str:
         node_id = f"?{what}"
-        self.nodes.setdefault(node_id, GraphNode(id=node_id, flow="", name=f"{what} (missing)", kind="missing"))
+        self.nodes.setdefault(
+            node_id, GraphNode(id=node_id, flow="", name=f"{what} (missing)", kind="missing")
+        )
         return node_id
 
     def add_edge(self, source: str, name: str, flow: Flow, transition: Transition) -> None:
@@ -228,13 +242,17 @@ def build_graph(bot: BotDefinition, only_flow: str | None = None) -> BotGraph:
     that flow's nodes and where its edges lead. Raises KeyError for an unknown flow."""
     builder = _Builder(bot)
     # main first: it is where conversations start
-    flows = sorted((s for s in bot.flows if not s.startswith(SKILLS)), key=lambda s: (s != "main.flow.json", s))
+    flows = sorted(
+        (s for s in bot.flows if not s.startswith(SKILLS)), key=lambda s: (s != "main.flow.json", s)
+    )
     for stored in flows:
         builder.add_flow(stored, bot.flows[stored])
     edges = builder.edge_list()
     seen = _reachable(builder.nodes, edges, _roots(bot))
     nodes = [
-        node.model_copy(update={"reachable": node.id in seen or node.kind in ("end", "return", "missing", "catchall")})
+        node.model_copy(
+            update={"reachable": node.id in seen or node.kind in ("end", "return", "missing", "catchall")}
+        )
         for node in builder.nodes.values()
     ]
     names = [flow_name(stored) for stored in flows]

@@ -18,9 +18,15 @@ from flowbot.graph.model import GraphNode
 
 DOT_TIMEOUT = 60.0  # seconds Graphviz may take to lay a graph out
 _MERMAID_SHAPES = {
-    "call": ("{{", "}}"), "ask": ("[[", "]]"), "fill": ("[[", "]]"), "skill": ("[[", "]]"),
-    "end": ("((", "))"), "return": ("((", "))"), "catchall": (">", "]"), "missing": ("[", "]"),
-}  # fmt: skip
+    "call": ("{{", "}}"),
+    "ask": ("[[", "]]"),
+    "fill": ("[[", "]]"),
+    "skill": ("[[", "]]"),
+    "end": ("((", "))"),
+    "return": ("((", "))"),
+    "catchall": (">", "]"),
+    "missing": ("[", "]"),
+}
 _EDGE_COLORS = {"success": "#2e7d32", "failure": "#c62828"}
 
 
@@ -43,7 +49,14 @@ def _mermaid_ids(graph: BotGraph) -> dict[str, str]:
 
 def _mermaid_text(text: str) -> str:
     # Mermaid's entity codes: quotes, angle brackets and braces would otherwise end or change a label
-    for char, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("{", "#123;"), ("}", "#125;")):
+    for char, code in (
+        ("#", "#35;"),
+        ('"', "#quot;"),
+        ("<", "#lt;"),
+        (">", "#gt;"),
+        ("{", "#123;"),
+        ("}", "#125;"),
+    ):
         text = text.replace(char, code) if char != "#" else re.sub(r"#(?=[a-z0-9]+;)", "#35;", text)
     return text
 
@@ -72,7 +85,9 @@ def to_mermaid(graph: BotGraph) -> str:
     out.extend(f"  {_mermaid_edge(e, ids)}" for e in graph.edges)
     for index, edge in enumerate(graph.edges):
         if edge.kind in _EDGE_COLORS:
-            out.append(f"  linkStyle {index} stroke:{_EDGE_COLORS[edge.kind]},color:{_EDGE_COLORS[edge.kind]}")
+            out.append(
+                f"  linkStyle {index} stroke:{_EDGE_COLORS[edge.kind]},color:{_EDGE_COLORS[edge.kind]}"
+            )
     out.append("  classDef unreachable fill:#fff0f0,stroke:#c62828,stroke-dasharray:5 5,color:#c62828")
     out.append("  classDef missing fill:#ffebee,stroke:#c62828,color:#c62828")
     out.append("  classDef terminal fill:#eeeeee,stroke:#9e9e9e")
@@ -150,7 +165,11 @@ def to_svg(graph: BotGraph, dot_program: str = "dot") -> str:
         )
     try:
         done = subprocess.run(
-            [program, "-Tsvg"], input=to_dot(graph).encode("utf-8"), capture_output=True, timeout=DOT_TIMEOUT, check=False
+            [program, "-Tsvg"],
+            input=to_dot(graph).encode("utf-8"),
+            capture_output=True,
+            timeout=DOT_TIMEOUT,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GraphRenderError(f"Graphviz failed: {exc}") from None

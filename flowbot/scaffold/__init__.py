@@ -30,7 +30,9 @@ def bot_id_for(folder: Path) -> str:
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", folder.resolve().name).strip("-_")
     name = re.sub(r"^[0-9-]+", "", name)
     if not _ID.match(name):
-        raise ScaffoldError(f"{folder.name!r} cannot name a bot: use letters, digits, `-` and `_`, starting with a letter")
+        raise ScaffoldError(
+            f"{folder.name!r} cannot name a bot: use letters, digits, `-` and `_`, starting with a letter"
+        )
     return name
 
 
@@ -68,7 +70,9 @@ def create_bot(folder: Path, template: str = "support", title: str | None = None
         raise ScaffoldError(f"{folder} already exists and is not empty: choose another name")
     values = {"__BOT_ID__": bot_id, "__BOT_TITLE__": shown_title, "__BOT_DIR__": folder.as_posix()}
     about = source.joinpath(ABOUT).read_text(encoding="utf-8").strip()
-    readme = files(__name__).joinpath("README.template.md").read_text(encoding="utf-8").replace("__ABOUT__", about)
+    readme = (
+        files(__name__).joinpath("README.template.md").read_text(encoding="utf-8").replace("__ABOUT__", about)
+    )
     written = []
     for relative, text in [*_files(source), ("README.md", readme)]:
         for placeholder, value in values.items():

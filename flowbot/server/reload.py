@@ -107,7 +107,9 @@ class BotReloader:
 
             watch = awatch
         folders = [str(bot.source) for bot in self.bots.values()]
-        async for changes in watch(*folders, watch_filter=self.relevant, debounce=DEBOUNCE_MS, stop_event=self._stop):
+        async for changes in watch(
+            *folders, watch_filter=self.relevant, debounce=DEBOUNCE_MS, stop_event=self._stop
+        ):
             for bot_id in self.changed_bots({path for _, path in changes}):
                 try:
                     await self.reload(bot_id)
@@ -122,7 +124,9 @@ class BotReloader:
             problems = await asyncio.to_thread(self._rebuild, bot)
             if not problems:
                 problems = await self._swap(bot)
-            outcome = ReloadOutcome(bot_id=bot_id, ok=not problems, problems=problems, seconds=time.perf_counter() - started)
+            outcome = ReloadOutcome(
+                bot_id=bot_id, ok=not problems, problems=problems, seconds=time.perf_counter() - started
+            )
         if outcome.ok:
             logger.info("bot %s: reloaded in %.2f s", bot_id, outcome.seconds)
         else:

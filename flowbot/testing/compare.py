@@ -44,7 +44,9 @@ def _matches(expected: ExpectLine, actual: BotLine) -> bool:
     return expected.text == actual.text
 
 
-def _align(expected: list[ExpectLine], actual: list[BotLine]) -> list[tuple[str, ExpectLine | None, BotLine | None]]:
+def _align(
+    expected: list[ExpectLine], actual: list[BotLine]
+) -> list[tuple[str, ExpectLine | None, BotLine | None]]:
     """The longest common subsequence of expected and actual lines, as diff operations."""
     rows, cols = len(expected), len(actual)
     best = [[0] * (cols + 1) for _ in range(rows + 1)]
@@ -102,9 +104,9 @@ def check_lines(expected: list[ExpectLine | More], actual: list[BotLine], path: 
 def lookup(state: dict[str, Any], segments: list[str | int]) -> Any:
     value: Any = state
     for segment in segments:
-        if isinstance(segment, int) and isinstance(value, list) and 0 <= segment < len(value):
-            value = value[segment]
-        elif isinstance(segment, str) and isinstance(value, dict) and segment in value:
+        by_index = isinstance(segment, int) and isinstance(value, list) and 0 <= segment < len(value)
+        by_name = isinstance(segment, str) and isinstance(value, dict) and segment in value
+        if by_index or by_name:
             value = value[segment]
         else:
             return _MISSING
@@ -144,7 +146,10 @@ def check_memory(check: MemoryCheck, state: dict[str, Any], path: str) -> Proble
         holds = equal if check.op == "==" else not equal
     if holds:
         return None
-    return Problem(message=f"`{check.display()}` does not hold ({check.where(path)})", details=[f"actual: {check.path} = {as_json(value)}"])
+    return Problem(
+        message=f"`{check.display()}` does not hold ({check.where(path)})",
+        details=[f"actual: {check.path} = {as_json(value)}"],
+    )
 
 
 def place_of(state: dict[str, Any]) -> tuple[str, str] | None:
@@ -179,7 +184,10 @@ def check_at(check: AtCheck, state: dict[str, Any], path: str) -> Problem | None
         holds = check.place == place[1]
     if holds:
         return None
-    return Problem(message=f"`{check.display()}` does not hold ({check.where(path)})", details=[f"the conversation is at {describe_place(place)}"])
+    return Problem(
+        message=f"`{check.display()}` does not hold ({check.where(path)})",
+        details=[f"the conversation is at {describe_place(place)}"],
+    )
 
 
 def describe_error(error: dict[str, Any]) -> str:

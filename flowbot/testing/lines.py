@@ -69,10 +69,16 @@ def lines_of(payload: dict[str, Any]) -> list[BotLine]:
         return [BotLine(kind="bot", text=_text(payload.get("text", "")))]
     if kind == "single-choice":
         replies = payload.get("quick_replies") if isinstance(payload.get("quick_replies"), list) else []
-        return [BotLine(kind="bot", text=_text(payload.get("text", ""))), BotLine(kind="choices", text=_titles(replies, "title"))]
+        return [
+            BotLine(kind="bot", text=_text(payload.get("text", ""))),
+            BotLine(kind="choices", text=_titles(replies, "title")),
+        ]
     if kind == "custom" and payload.get("component") == "Dropdown":
         options = payload.get("options") if isinstance(payload.get("options"), list) else []
-        return [BotLine(kind="bot", text=_text(payload.get("message", ""))), BotLine(kind="choices", text=_titles(options, "label"))]
+        return [
+            BotLine(kind="bot", text=_text(payload.get("message", ""))),
+            BotLine(kind="choices", text=_titles(options, "label")),
+        ]
     if kind == "file":
         return [BotLine(kind="image", text=_text(payload.get("url", "")))]
     if kind == "carousel" and isinstance(payload.get("elements"), list):
@@ -96,11 +102,15 @@ def options_of(responses: list[dict[str, Any]]) -> list[Option]:
         if payload.get("type") == "single-choice":
             for reply in payload.get("quick_replies") or []:
                 title, value = _text(reply.get("title", "")), reply.get("payload")
-                options.append(Option(title=title, payload={"type": "quick_reply", "text": title, "payload": value}))
+                options.append(
+                    Option(title=title, payload={"type": "quick_reply", "text": title, "payload": value})
+                )
         elif payload.get("type") == "custom" and payload.get("component") == "Dropdown":
             for option in payload.get("options") or []:
                 label, value = _text(option.get("label", "")), option.get("value")
-                options.append(Option(title=label, payload={"type": "quick_reply", "text": label, "payload": value}))
+                options.append(
+                    Option(title=label, payload={"type": "quick_reply", "text": label, "payload": value})
+                )
         elif payload.get("type") == "carousel":
             options.extend(_buttons(payload.get("elements") or []))
     return options

@@ -18,7 +18,6 @@ from flowbot.runtime.callapi import ApiRequest
 from flowbot.runtime.callapi import ApiResponse
 from flowbot.runtime.callapi import MockRule
 
-
 UNMOCKED = "ENOTMOCKED"  # MockApiClient's status for a request no rule answers
 
 

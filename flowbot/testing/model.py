@@ -174,9 +174,7 @@ class TestCase(BaseModel):
                 mocks = []
             elif drafts:
                 drafts[-1][2].append(step)
-        return [
-            TurnPlan(number=n, mocks=m, input=i, expectations=e) for n, (m, i, e) in enumerate(drafts, 1)
-        ]
+        return [TurnPlan(number=n, mocks=m, input=i, expectations=e) for n, (m, i, e) in enumerate(drafts, 1)]
 
 
 class TestFile(BaseModel):

@@ -23,13 +23,13 @@ from lark.exceptions import UnexpectedInput
 from pydantic import ValidationError
 
 from flowbot.compiler.diagnostics import Diagnostic
-from flowbot.compiler.diagnostics import Severity
 from flowbot.compiler.diagnostics import locate
 from flowbot.compiler.diagnostics import sort_diagnostics
 from flowbot.compiler.parse import BotIndenter
 from flowbot.compiler.parse import IndentationProblem
 from flowbot.compiler.parse import prepare
 from flowbot.runtime.callapi import MockRule
+from flowbot.testing.checks import check_tests
 from flowbot.testing.model import SCOPES
 from flowbot.testing.model import AtCheck
 from flowbot.testing.model import ErrorCheck
@@ -93,7 +93,9 @@ class ConvoBuilder(Transformer[Token, Any]):
     def _span(self, token: Token) -> Any:
         return token_span(self.file, token)
 
-    def _error(self, code: str, token: Token, message: str, label: str | None = None, hint: str | None = None) -> None:
+    def _error(
+        self, code: str, token: Token, message: str, label: str | None = None, hint: str | None = None
+    ) -> None:
         self.diagnostics.append(make(code, self._span(token), message, label=label, hint=hint))
 
     def _json(self, token: Token, what: str) -> tuple[bool, Any]:
@@ -101,9 +103,12 @@ class ConvoBuilder(Transformer[Token, Any]):
             return True, json.loads(text_of(token))
         except json.JSONDecodeError as exc:
             self._error(
-                "T010", token, f"{what} is not valid JSON: {exc.msg}",
-                hint='write JSON: strings in double quotes ("Paris"), numbers, true, false, null, [...] or {...}',
-            )  # fmt: skip
+                "T010",
+                token,
+                f"{what} is not valid JSON: {exc.msg}",
+                hint='write JSON: strings in double quotes ("Paris"), numbers, true, false, null, '
+                "[...] or {...}",
+            )
             return False, None
 
     def _regex(self, token: Token) -> str | None:
@@ -111,7 +116,12 @@ class ConvoBuilder(Transformer[Token, Any]):
         try:
             re.compile(pattern)
         except re.error as exc:
-            self._error("T011", token, f"invalid regular expression: {exc}", hint="escape special characters: \\. \\( \\? \\*")
+            self._error(
+                "T011",
+                token,
+                f"invalid regular expression: {exc}",
+                hint="escape special characters: \\. \\( \\? \\*",
+            )
             return None
         return pattern
 
@@ -131,7 +141,12 @@ class ConvoBuilder(Transformer[Token, Any]):
         if not ok:
             return None
         if not isinstance(value, dict):
-            self._error("T010", items[-1], "the payload must be a JSON object", hint='e.g. {"type": "postback", "payload": "BUY"}')
+            self._error(
+                "T010",
+                items[-1],
+                "the payload must be a JSON object",
+                hint='e.g. {"type": "postback", "payload": "BUY"}',
+            )
             return None
         return UserInput(span=self._span(items[0]), mode="payload", text=text_of(items[-1]), payload=value)
 
@@ -158,9 +173,12 @@ class ConvoBuilder(Transformer[Token, Any]):
         assert head is not None  # the grammar's PATH starts with a name
         if head.group(0) not in SCOPES:
             self._error(
-                "T012", token, f"unknown memory scope `{head.group(0)}`",
-                label="expected user, session, temp or bot", hint="e.g. `memory session.count == 2`",
-            )  # fmt: skip
+                "T012",
+                token,
+                f"unknown memory scope `{head.group(0)}`",
+                label="expected user, session, temp or bot",
+                hint="e.g. `memory session.count == 2`",
+            )
             return None
         segments: list[str | int] = [head.group(0)]
         for match in _SEGMENT.finditer(text, head.end()):
@@ -174,24 +192,37 @@ class ConvoBuilder(Transformer[Token, Any]):
         if segments is None or not ok:
             return None
         op = str(items[2])
-        return MemoryCheck(span=self._span(items[0]), path=str(items[1]), segments=segments, op=op, value=value,  # type: ignore[arg-type]
-                           text=text_of(items[3]))  # fmt: skip
+        return MemoryCheck(
+            span=self._span(items[0]),
+            path=str(items[1]),
+            segments=segments,
+            op=op,
+            value=value,  # type: ignore[arg-type]
+            text=text_of(items[3]),
+        )
 
     def memory_pattern(self, items: list[Token]) -> MemoryCheck | None:
         segments = self._segments(items[1])
         pattern = self._regex(items[2])
         if segments is None or pattern is None:
             return None
-        return MemoryCheck(span=self._span(items[0]), path=str(items[1]), segments=segments, op="~", value=pattern,
-                           text=pattern)  # fmt: skip
+        return MemoryCheck(
+            span=self._span(items[0]),
+            path=str(items[1]),
+            segments=segments,
+            op="~",
+            value=pattern,
+            text=pattern,
+        )
 
     def memory_set(self, items: list[Token]) -> MemoryCheck | None:
         segments = self._segments(items[1])
         if segments is None:
             return None
         negated = any(isinstance(t, Token) and t.type == "NOT" for t in items)
-        return MemoryCheck(span=self._span(items[0]), path=str(items[1]), segments=segments,
-                           op="unset" if negated else "set")  # fmt: skip
+        return MemoryCheck(
+            span=self._span(items[0]), path=str(items[1]), segments=segments, op="unset" if negated else "set"
+        )
 
     def at_step(self, items: list[Token]) -> AtCheck:
         return AtCheck(span=self._span(items[0]), place=str(items[1]))
@@ -213,9 +244,11 @@ class ConvoBuilder(Transformer[Token, Any]):
     def mock(self, items: list[Any]) -> Mock | None:
         head, method, url, status = items[0], items[1], items[2], items[3]
         fields: dict[str, Any] = {
-            "method": str(method).upper(), "url": str(url),
-            "status": int(status) if str(status).isdigit() else str(status), "headers": {},
-        }  # fmt: skip
+            "method": str(method).upper(),
+            "url": str(url),
+            "status": int(status) if str(status).isdigit() else str(status),
+            "headers": {},
+        }
         rest = items[4:]
         if rest and isinstance(rest[0], Token):
             fields["body"] = text_of(rest[0])
@@ -224,7 +257,12 @@ class ConvoBuilder(Transformer[Token, Any]):
             if kind == "header":
                 name, colon, header_value = value.partition(":")
                 if not colon or not name.strip() or " " in name.strip():
-                    self._error("T017", token, "a header is written `header Name: value`", hint="e.g. `header Content-Type: application/json`")
+                    self._error(
+                        "T017",
+                        token,
+                        "a header is written `header Name: value`",
+                        hint="e.g. `header Content-Type: application/json`",
+                    )
                     return None
                 fields["headers"][name.strip()] = header_value.strip()
             else:
@@ -247,7 +285,12 @@ class ConvoBuilder(Transformer[Token, Any]):
         try:
             title = json.loads(str(name))
         except json.JSONDecodeError:
-            self._error("T018", name, "invalid escape in the test name", hint='the escapes are \\" \\\\ \\n \\t and \\uXXXX')
+            self._error(
+                "T018",
+                name,
+                "invalid escape in the test name",
+                hint='the escapes are \\" \\\\ \\n \\t and \\uXXXX',
+            )
             return None
         steps = [step for step in items[2:] if step is not None]
         return TestCase(name=title, span=self._span(head), steps=steps)
@@ -295,44 +338,6 @@ def read_convo(path: Path, display: str | None = None) -> TestFile:
         problem = make("T005", None, f"cannot read `{shown}`: {reason}").model_copy(update={"path": shown})
         return TestFile(path=shown, diagnostics=[problem])
     return parse_convo(text, shown)
-
-
-def check_tests(tests: list[TestCase], path: str, *, complete: bool = True) -> list[Diagnostic]:
-    """Checks across steps: every expectation follows an input, `...` ends its turn, names are unique."""
-    out: list[Diagnostic] = []
-    seen: dict[str, TestCase] = {}
-    for test in tests:
-        if test.name in seen:
-            out.append(make("T015", test.span, f'duplicate test name "{test.name}"',
-                            hint=f"the first is at line {seen[test.name].span.line}; give each test its own name"))  # fmt: skip
-        seen.setdefault(test.name, test)
-        out.extend(_check_steps(test, complete))
-    if not tests and complete:
-        out.append(make("W020", None, "no test in this file", severity=Severity.WARNING).model_copy(update={"path": path}))
-    return out
-
-
-def _check_steps(test: TestCase, complete: bool) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    started = False
-    after_more = None
-    for step in test.steps:
-        if isinstance(step, UserInput | Wait):
-            started, after_more = True, None
-        elif isinstance(step, Mock):
-            continue
-        elif not started:
-            out.append(make("T013", step.span, f"`{step.display()}` comes before any user message",
-                            hint="expectations check the turn of the `user:` (or `wait`) line above them"))  # fmt: skip
-        elif after_more is not None and isinstance(step, ExpectLine | More):
-            out.append(make("T014", after_more.span, "`...` must be the last bot line of its turn",
-                            hint="`...` means: and possibly more messages after the lines above"))  # fmt: skip
-            after_more = None
-        elif isinstance(step, More):
-            after_more = step
-    if complete and not any(isinstance(step, UserInput | Wait) for step in test.steps):
-        out.append(make("T019", test.span, f'test "{test.name}" sends no message', hint="add a `user: <text>` line"))
-    return out
 
 
 def _pieces(text: str) -> list[str]:

@@ -77,10 +77,14 @@ class Recorder:
     def __init__(self, path: Path, bot_name: str) -> None:
         self.path = path
         existing = path.read_text(encoding="utf-8") if path.is_file() else ""
-        self._prefix = existing.rstrip("\n") + "\n\n" if existing.strip() else (
-            f"# A conversation with {bot_name}, recorded by `bot chat --record`.\n"
-            "# Edit it freely (patterns, memory checks...): see docs/testing.md.\n\n"
-        )  # fmt: skip
+        self._prefix = (
+            existing.rstrip("\n") + "\n\n"
+            if existing.strip()
+            else (
+                f"# A conversation with {bot_name}, recorded by `bot chat --record`.\n"
+                "# Edit it freely (patterns, memory checks...): see docs/testing.md.\n\n"
+            )
+        )
         taken = {test.name for test in parse_convo(existing, str(path)).tests} if existing.strip() else set()
         self._tests: list[tuple[str, list[str]]] = []
         self._taken = taken
@@ -105,7 +109,11 @@ class Recorder:
         self.write()
 
     def render(self) -> str:
-        blocks = [f"test {json.dumps(name, ensure_ascii=False)}\n" + "\n".join(lines) for name, lines in self._tests if lines]
+        blocks = [
+            f"test {json.dumps(name, ensure_ascii=False)}\n" + "\n".join(lines)
+            for name, lines in self._tests
+            if lines
+        ]
         return self._prefix + "\n\n".join(blocks) + ("\n" if blocks else "")
 
     def write(self) -> None:
@@ -117,4 +125,3 @@ def user_line(mode: str, text: str) -> str:
     """The ``user`` step for what was sent: ``user: text``, ``user picks: Title``..."""
     shown = text_block(text, INDENT)
     return f"user: {shown}" if mode == "says" else f"user {mode}: {shown}"
-

@@ -40,14 +40,19 @@ def render_failure(case: CaseResult, style: Style = _plain) -> str:
     """One failed test: where, which turn, every expectation that did not hold."""
     failure = case.failure
     assert failure is not None
-    out = [style("FAIL", "red") + f" {case.where}: {case.name}", f"  turn {failure.turn}: {failure.input}  ({failure.where})"]
+    out = [
+        style("FAIL", "red") + f" {case.where}: {case.name}",
+        f"  turn {failure.turn}: {failure.input}  ({failure.where})",
+    ]
     for problem in failure.problems:
         out.append(f"  {problem.message}")
         for detail in problem.details:
             marker = detail[:1]
             colour = {"-": "red", "+": "green"}.get(marker)
             out.append("    " + (style(detail, colour) if colour else detail))
-    diffed = any(problem.details and problem.details[0][:2] in ("- ", "+ ", "  ") for problem in failure.problems)
+    diffed = any(
+        problem.details and problem.details[0][:2] in ("- ", "+ ", "  ") for problem in failure.problems
+    )
     if failure.said and not diffed:
         out.append("  the bot said:")
         out.extend(f"    {line}" for line in failure.said)
@@ -86,8 +91,13 @@ def render_report(report: Report, *, verbose: bool = False, style: Style = _plai
 def junit_xml(report: Report) -> str:
     """JUnit XML: one ``testsuite`` per file, one ``testcase`` per test; a file that cannot be
     read and a bot that cannot be built are ``error`` s."""
-    root = ET.Element("testsuites", name=f"flowbot: {report.bot}", tests=str(len(report.cases)),
-                      failures=str(report.failed), time=f"{report.duration:.3f}")  # fmt: skip
+    root = ET.Element(
+        "testsuites",
+        name=f"flowbot: {report.bot}",
+        tests=str(len(report.cases)),
+        failures=str(report.failed),
+        time=f"{report.duration:.3f}",
+    )
     if report.setup is not None:
         suite = ET.SubElement(root, "testsuite", name=report.bot, tests="1", failures="0", errors="1")
         case = ET.SubElement(suite, "testcase", classname=report.bot, name="build the bot")
@@ -102,18 +112,35 @@ def junit_xml(report: Report) -> str:
 def _suite(root: ET.Element, result: FileResult) -> None:
     broken = any(d.is_error for d in result.diagnostics)
     failures = sum(1 for c in result.cases if not c.passed)
-    suite = ET.SubElement(root, "testsuite", name=result.path, tests=str(len(result.cases) or int(broken)),
-                          failures=str(failures), errors=str(int(broken)),
-                          time=f"{sum(c.duration for c in result.cases):.3f}")  # fmt: skip
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name=result.path,
+        tests=str(len(result.cases) or int(broken)),
+        failures=str(failures),
+        errors=str(int(broken)),
+        time=f"{sum(c.duration for c in result.cases):.3f}",
+    )
     parts = [part for part in Path(result.path).with_suffix("").parts if part not in ("/", ".", "..")]
     classname = ".".join(parts)
     if broken:
-        case = ET.SubElement(suite, "testcase", classname=classname, name="read the test file", file=result.path)
+        case = ET.SubElement(
+            suite, "testcase", classname=classname, name="read the test file", file=result.path
+        )
         errors = [d for d in result.diagnostics if d.is_error]
-        ET.SubElement(case, "error", message=f"{len(errors)} error(s) in {result.path}").text = render_diagnostics(errors, "short")
+        ET.SubElement(
+            case, "error", message=f"{len(errors)} error(s) in {result.path}"
+        ).text = render_diagnostics(errors, "short")
     for item in result.cases:
-        case = ET.SubElement(suite, "testcase", classname=classname, name=item.name, file=result.path,
-                             line=str(item.line), time=f"{item.duration:.3f}")  # fmt: skip
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=classname,
+            name=item.name,
+            file=result.path,
+            line=str(item.line),
+            time=f"{item.duration:.3f}",
+        )
         if item.failure is not None:
             message = item.failure.problems[0].message if item.failure.problems else "failed"
             ET.SubElement(case, "failure", message=message).text = render_failure(item)

@@ -103,9 +103,14 @@ class _Conversation:
         self.api = TranscriptApi((mock.rule for mock in file.mocks), clock=self.clock)
         self.proactive: list[TurnResult] = []
         self.service = ConversationService(
-            {bundle.bot_id: bundle}, MemoryStore(), api_client=self.api, clock=self.clock,
-            rng=random.Random(0), settings=settings, on_proactive=self._on_proactive,
-        )  # fmt: skip
+            {bundle.bot_id: bundle},
+            MemoryStore(),
+            api_client=self.api,
+            clock=self.clock,
+            rng=random.Random(0),
+            settings=settings,
+            on_proactive=self._on_proactive,
+        )
         self.options: list[Option] = []
 
     async def _on_proactive(self, bot_id: str, user_id: str, result: TurnResult) -> None:
@@ -122,10 +127,17 @@ class _Conversation:
             await self.service.expire()
             results = list(self.proactive)
             record = await self.service.store.load(self.bot_id, USER_ID)
-            state = {"context": record.context.to_dict(), "user": record.user, "session": record.session,
-                     "temp": record.temp, "bot": await self.service.store.load_bot_memory(self.bot_id)}  # fmt: skip
+            state = {
+                "context": record.context.to_dict(),
+                "user": record.user,
+                "session": record.session,
+                "temp": record.temp,
+                "bot": await self.service.store.load_bot_memory(self.bot_id),
+            }
         else:
-            result = await self.service.converse(self.bot_id, USER_ID, IncomingMessage(payload=self.payload(step)))
+            result = await self.service.converse(
+                self.bot_id, USER_ID, IncomingMessage(payload=self.payload(step))
+            )
             results, state = [result], result.state
         responses = [payload for result in results for payload in result.responses]
         errors = [error for result in results for error in result.errors]
@@ -150,8 +162,14 @@ class _NoOption(Exception):
         super().__init__(f"the bot's last messages offer no {wanted} `{step.text}` (offered: {offered})")
 
 
-def _check_turn(plan: TurnPlan, responses: list[dict[str, Any]], state: dict[str, Any],
-                errors: list[dict[str, Any]], api: TranscriptApi, path: str) -> list[Problem]:  # fmt: skip
+def _check_turn(
+    plan: TurnPlan,
+    responses: list[dict[str, Any]],
+    state: dict[str, Any],
+    errors: list[dict[str, Any]],
+    api: TranscriptApi,
+    path: str,
+) -> list[Problem]:
     problems: list[Problem] = []
     # a turn without bot lines checks other things (memory, where...), not what the bot says
     lines_problem = check_lines(plan.lines, transcript_lines(responses), path) if plan.lines else None
@@ -168,10 +186,14 @@ def _check_turn(plan: TurnPlan, responses: list[dict[str, Any]], state: dict[str
     problems.extend(_check_errors(plan, errors, path))
     for exchange in api.unmatched():
         request = exchange.request
-        problems.append(Problem(
-            message=f"no mock answers {request.method} {request.url}",
-            details=[f"add a mock before this turn, e.g. `mock {request.method} {request.url} -> 200 {{...}}`"],
-        ))  # fmt: skip
+        problems.append(
+            Problem(
+                message=f"no mock answers {request.method} {request.url}",
+                details=[
+                    f"add a mock before this turn, e.g. `mock {request.method} {request.url} -> 200 {{...}}`"
+                ],
+            )
+        )
     return problems
 
 
@@ -182,17 +204,27 @@ def _check_errors(plan: TurnPlan, errors: list[dict[str, Any]], path: str) -> li
     types = {str(error.get("type")) for error in errors}
     problems = []
     if not wanted and errors:
-        problems.append(Problem(message=f"the bot reported an error ({path}:{plan.input.span.line})",
-                                details=[describe_error(error) for error in errors]))  # fmt: skip
+        problems.append(
+            Problem(
+                message=f"the bot reported an error ({path}:{plan.input.span.line})",
+                details=[describe_error(error) for error in errors],
+            )
+        )
     for check in wanted:
         if check.error_type not in types:
             reported = ", ".join(sorted(types)) or "none"
-            problems.append(Problem(message=f"`{check.display()}` does not hold ({check.where(path)})",
-                                    details=[f"errors reported by this turn: {reported}"]))  # fmt: skip
+            problems.append(
+                Problem(
+                    message=f"`{check.display()}` does not hold ({check.where(path)})",
+                    details=[f"errors reported by this turn: {reported}"],
+                )
+            )
     return problems
 
 
-async def _play_turn(conversation: _Conversation, plan: TurnPlan, path: str) -> tuple[list[Problem], list[str]]:
+async def _play_turn(
+    conversation: _Conversation, plan: TurnPlan, path: str
+) -> tuple[list[Problem], list[str]]:
     try:
         async with asyncio.timeout(TURN_TIME_LIMIT):
             responses, state, errors = await conversation.play(plan)
@@ -207,7 +239,9 @@ async def _play_turn(conversation: _Conversation, plan: TurnPlan, path: str) -> 
     return _check_turn(plan, responses, state, errors, conversation.api, path), said
 
 
-async def run_case(bundle: BotBundle, file: TestFile, case: TestCase, settings: RuntimeSettings | None = None) -> CaseResult:
+async def run_case(
+    bundle: BotBundle, file: TestFile, case: TestCase, settings: RuntimeSettings | None = None
+) -> CaseResult:
     """Run one test to its end or its first failing turn."""
     started = time.perf_counter()
     conversation = _Conversation(bundle, file, settings or RuntimeSettings())
@@ -220,13 +254,24 @@ async def run_case(bundle: BotBundle, file: TestFile, case: TestCase, settings: 
             played += 1
             problems, said = await _play_turn(conversation, plan, file.path)
             if problems:
-                failure = Failure(turn=plan.number, input=plan.input.display(), where=plan.input.where(file.path),
-                                  problems=problems, said=said)  # fmt: skip
+                failure = Failure(
+                    turn=plan.number,
+                    input=plan.input.display(),
+                    where=plan.input.where(file.path),
+                    problems=problems,
+                    said=said,
+                )
                 break
     finally:
         await conversation.service.close()
-    return CaseResult(file=file.path, name=case.name, line=case.span.line, turns=played,
-                      duration=time.perf_counter() - started, failure=failure)  # fmt: skip
+    return CaseResult(
+        file=file.path,
+        name=case.name,
+        line=case.span.line,
+        turns=played,
+        duration=time.perf_counter() - started,
+        failure=failure,
+    )
 
 
 async def run_cases(

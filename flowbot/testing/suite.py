@@ -25,12 +25,12 @@ from flowbot.localbot import load_bundle
 from flowbot.localbot import prepare_bot
 from flowbot.runtime.bot_runtime import RuntimeSettings
 from flowbot.runtime.registry import BotBundle
+from flowbot.testing.model import TestFile
 from flowbot.testing.parse import SUFFIX
 from flowbot.testing.parse import read_convo
 from flowbot.testing.runner import DEFAULT_CONCURRENCY
 from flowbot.testing.runner import CaseResult
 from flowbot.testing.runner import run_cases
-from flowbot.testing.model import TestFile
 
 
 class FileResult(BaseModel):
@@ -117,7 +117,10 @@ async def run_files(
     settings: RuntimeSettings | None = None,
 ) -> list[FileResult]:
     results = await run_cases(bundle, files, concurrency=concurrency, settings=settings)
-    return [FileResult(path=f.path, diagnostics=f.diagnostics, cases=cases) for f, cases in zip(files, results, strict=True)]
+    return [
+        FileResult(path=f.path, diagnostics=f.diagnostics, cases=cases)
+        for f, cases in zip(files, results, strict=True)
+    ]
 
 
 def load_for_tests(bot_dir: Path, work_dir: Path) -> BotBundle:
@@ -140,8 +143,13 @@ async def arun_bot_tests(
         try:
             bundle = load_for_tests(bot_dir, work_dir or Path(scratch))
         except BotPrepareError as exc:
-            return Report(bot=display_path(bot_dir), files=[FileResult(path=f.path, diagnostics=f.diagnostics) for f in files],
-                          setup=str(exc), setup_diagnostics=exc.diagnostics, duration=time.perf_counter() - started)  # fmt: skip
+            return Report(
+                bot=display_path(bot_dir),
+                files=[FileResult(path=f.path, diagnostics=f.diagnostics) for f in files],
+                setup=str(exc),
+                setup_diagnostics=exc.diagnostics,
+                duration=time.perf_counter() - started,
+            )
         results = await run_files(bundle, files, concurrency=concurrency)
     return Report(bot=display_path(bot_dir), files=results, duration=time.perf_counter() - started)
 

@@ -19,7 +19,10 @@ from flowbot.compiler.diagnostics import Diagnostic
 from flowbot.compiler.diagnostics import Severity
 from flowbot.compiler.diagnostics import Span
 
-STEP_WORDS = "`user:`, `bot:`, `choices:`, `image:`, `card:`, `carousel:`, `...`, `memory`, `at`, `error`, `wait` or `mock`"
+STEP_WORDS = (
+    "`user:`, `bot:`, `choices:`, `image:`, `card:`, `carousel:`, `...`, "
+    "`memory`, `at`, `error`, `wait` or `mock`"
+)
 _NAMED = {
     "TEXT": "text",
     "BODY_TEXT": "a body",
@@ -58,7 +61,9 @@ def token_span(file: str, token: Token) -> Span:
     line, column = token.line or 1, token.column or 1
     end_line = token.end_line or line
     end_column = token.end_column or column + 1
-    return Span(file=file, line=line, column=column, end_line=end_line, end_column=max(end_column, column + 1))
+    return Span(
+        file=file, line=line, column=column, end_line=end_line, end_column=max(end_column, column + 1)
+    )
 
 
 def _point(file: str, line: int, column: int, width: int = 1) -> Span:
@@ -109,11 +114,16 @@ def explain(exc: UnexpectedInput, text: str, file: str, lark: Lark) -> Diagnosti
     if token.type == "$END":
         lines = text.splitlines() or [""]
         return make(
-            "T003", _point(file, len(lines), len(lines[-1]) + 1), "unexpected end of file", label=f"expected {expected}"
+            "T003",
+            _point(file, len(lines), len(lines[-1]) + 1),
+            "unexpected end of file",
+            label=f"expected {expected}",
         )
     if token.type in ("_NL", "_DEDENT"):
         line, column = token.line or 1, token.column or 1
-        return make("T002", _point(file, line, column), "unexpected end of the line", label=f"expected {expected}")
+        return make(
+            "T002", _point(file, line, column), "unexpected end of the line", label=f"expected {expected}"
+        )
     if token.type == "_INDENT":
         line = token.end_line or token.line or 1
         return make(
@@ -121,7 +131,8 @@ def explain(exc: UnexpectedInput, text: str, file: str, lark: Lark) -> Diagnosti
             _point(file, line, 1, len(str(token).expandtabs())),
             "unexpected indentation",
             label="this line is indented more than the line above",
-            hint="indent the steps of a test by the same amount, and a mock's `header`/`body`/`delay` under it",
+            hint="indent the steps of a test by the same amount, and a mock's `header`, `body` and `delay` "
+            "under it",
         )
     return make(
         "T002",

@@ -25,9 +25,18 @@ def test_the_example_bot_passes_its_conversation_tests(name: str) -> None:
 
 
 def test_the_weather_tests_cover_call_api_success_and_failure() -> None:
-    steps = [step for f in (BOTS / "weather" / "tests").glob("*.convo") for test in read_convo(f).tests for step in test.steps]
+    steps = [
+        step
+        for f in (BOTS / "weather" / "tests").glob("*.convo")
+        for test in read_convo(f).tests
+        for step in test.steps
+    ]
     statuses = {step.rule.status for step in steps if step.kind == "mock"}  # type: ignore[union-attr]
-    assert 200 in statuses and {"TIMEOUT", "ECONNREFUSED"} <= statuses and any(isinstance(s, int) and s >= 500 for s in statuses)
+    assert (
+        200 in statuses
+        and {"TIMEOUT", "ECONNREFUSED"} <= statuses
+        and any(isinstance(s, int) and s >= 500 for s in statuses)
+    )
 
 
 def test_the_pytest_plugin_collects_and_runs_conversation_tests(tmp_path: Path) -> None:
@@ -36,10 +45,28 @@ def test_the_pytest_plugin_collects_and_runs_conversation_tests(tmp_path: Path) 
         'test "a wrong greeting"\n  user: hi\n  bot: Good morning!\n', encoding="utf-8"
     )
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "flowbot.testing.pytest_plugin", "-q", "-p", "no:cacheprovider",
-         "-o", "addopts=", "--rootdir", str(tmp_path), "echo", str(BOTS / "support" / "tests")],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "flowbot.testing.pytest_plugin",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "--rootdir",
+            str(tmp_path),
+            "echo",
+            str(BOTS / "support" / "tests"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=False,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "1 failed, 7 passed" in done.stdout
     assert "FAILED echo/tests/wrong.convo::a wrong greeting" in done.stdout

@@ -25,9 +25,13 @@ def _chat(*args: str, input: str) -> tuple[int, str, str]:
 
 def test_a_conversation_through_a_pseudo_terminal(tmp_path: Path) -> None:
     child = pexpect.spawn(
-        str(BOT), ["chat", str(SUPPORT), "--data-dir", str(tmp_path / "data")],
-        encoding="utf-8", timeout=60, dimensions=(40, 120), env={"TERM": "dumb", "PATH": str(BOT.parent)},
-    )  # fmt: skip
+        str(BOT),
+        ["chat", str(SUPPORT), "--data-dir", str(tmp_path / "data")],
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 120),
+        env={"TERM": "dumb", "PATH": str(BOT.parent)},
+    )
     try:
         child.expect("Chatting with Botpress Support")
         child.expect("you>")
@@ -56,7 +60,9 @@ def test_a_conversation_through_a_pseudo_terminal(tmp_path: Path) -> None:
 def test_a_conversation_through_a_pipe() -> None:
     code, out, err = _chat(str(SUPPORT), input="hi\nhello\n2\n/where\n/nlu\n/bogus\n")
     assert code == 0, err
-    assert out == '''\
+    assert (
+        out
+        == """\
 Chatting with Botpress Support (support). /help for the commands, /quit to leave.
 you> hi
 bot> Hey there, welcome to Botpress Support!
@@ -76,11 +82,14 @@ intent: none (1.00) in context global
 language: n/a
 you> /bogus
 unknown command /bogus: type /help for the commands
-'''
+"""
+    )
 
 
 def test_help_reset_and_memory() -> None:
-    code, out, _ = _chat(str(SUPPORT), input="/help\nhi\n/reset\n/memory session\n/memory nope\n/quit\nnot read\n")
+    code, out, _ = _chat(
+        str(SUPPORT), input="/help\nhi\n/reset\n/memory session\n/memory nope\n/quit\nnot read\n"
+    )
     assert code == 0
     assert "/replay FILE      send the user lines of a .convo test" in out
     assert "new session: context, session and temp memory are empty (user memory stays)" in out
@@ -104,11 +113,17 @@ def test_rich_content_is_readable_as_text() -> None:
 def test_record_writes_a_test_that_passes(tmp_path: Path) -> None:
     recorded = tmp_path / "tests" / "recorded.convo"
     mocks = tmp_path / "mocks.convo"
-    mocks.write_text('mock GET https://wttr.in/* -> 200 {"current_condition": [{"temp_C": "5"}]}\n', encoding="utf-8")
-    code, out, _ = _chat(str(WEATHER), "--record", str(recorded), "--mocks", str(mocks), input="hello\nweather in Paris\n")
+    mocks.write_text(
+        'mock GET https://wttr.in/* -> 200 {"current_condition": [{"temp_C": "5"}]}\n', encoding="utf-8"
+    )
+    code, out, _ = _chat(
+        str(WEATHER), "--record", str(recorded), "--mocks", str(mocks), input="hello\nweather in Paris\n"
+    )
     assert code == 0
     assert out.endswith(f"recorded to {recorded}\n")
-    assert recorded.read_text(encoding="utf-8") == '''\
+    assert (
+        recorded.read_text(encoding="utf-8")
+        == """\
 # A conversation with Weather Bot, recorded by `bot chat --record`.
 # Edit it freely (patterns, memory checks...): see docs/testing.md.
 
@@ -118,13 +133,18 @@ test "recorded conversation"
   mock GET https://wttr.in/Paris?format=j1 -> 200 {"current_condition": [{"temp_C": "5"}]}
   user: weather in Paris
   bot: In Paris: 5°C.
-'''
-    code, _, _ = _chat(str(WEATHER), "--record", str(recorded), "--mocks", str(mocks), input="thanks\n/reset\nhi\n")
+"""
+    )
+    code, _, _ = _chat(
+        str(WEATHER), "--record", str(recorded), "--mocks", str(mocks), input="thanks\n/reset\nhi\n"
+    )
     assert code == 0
     parsed = read_convo(recorded)
     assert parsed.ok and [t.name for t in parsed.tests] == [
-        "recorded conversation", "recorded conversation 2", "recorded conversation 3",
-    ]  # fmt: skip
+        "recorded conversation",
+        "recorded conversation 2",
+        "recorded conversation 3",
+    ]
     result = CliRunner().invoke(cli, ["test", str(WEATHER), str(recorded)])
     assert result.exit_code == 0, result.stdout
 
@@ -134,7 +154,9 @@ def test_replay_sends_the_user_lines_of_a_test(tmp_path: Path) -> None:
     convo.write_text('test "menu"\n  user: hi\n  user: hello\n  user picks: Pricing\n', encoding="utf-8")
     lines = tmp_path / "lines.txt"
     lines.write_text("hi\n\nhello\n", encoding="utf-8")
-    code, out, _ = _chat(str(SUPPORT), input=f"/replay {convo}\n/reset\n/replay {lines}\n/replay {convo} nope\n")
+    code, out, _ = _chat(
+        str(SUPPORT), input=f"/replay {convo}\n/reset\n/replay {lines}\n/replay {convo} nope\n"
+    )
     assert code == 0
     assert "you> user picks: Pricing\nbot> Botpress v12 is open source" in out
     assert out.count("bot> What can I help you with?") == 2

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from flowbot.cli import cli
 from tests.conftest import ROOT
 
-FAILING = '''\
+FAILING = """\
 mock GET https://wttr.in/* -> 500
 
 test "the API is down"
@@ -29,7 +29,7 @@ test "the answer names the city"
   user: weather in Berlin
   bot ~ In Paris: .*
   memory session.slots.city is set
-'''
+"""
 
 
 @pytest.fixture
@@ -61,7 +61,9 @@ def test_failures_print_the_difference_with_file_and_line_and_exit_1(weather: Pa
     code, out, err = _run("test", str(weather), "weather/tests/failing.convo")
     assert code == 1
     assert "Traceback" not in out + err
-    assert _timeless(out) == '''\
+    assert (
+        _timeless(out)
+        == """\
 weather/tests/failing.convo: 1 passed, 2 failed
 
 FAIL weather/tests/failing.convo:3: the API is down
@@ -79,7 +81,8 @@ FAIL weather/tests/failing.convo:11: the answer names the city
     actual: session.slots.city = (not set)
 
 1 passed, 2 failed in X s
-'''
+"""
+    )
 
 
 def test_verbose_lists_every_test(weather: Path) -> None:
@@ -87,7 +90,9 @@ def test_verbose_lists_every_test(weather: Path) -> None:
     assert code == 0
     lines = [line for line in out.splitlines() if line.startswith("  PASS ")]
     assert len(lines) == 10
-    assert re.fullmatch(r"  PASS weather/tests/weather\.convo:6: a first message is greeted \(\d+ ms\)", lines[0])
+    assert re.fullmatch(
+        r"  PASS weather/tests/weather\.convo:6: a first message is greeted \(\d+ ms\)", lines[0]
+    )
 
 
 def test_junit_xml_for_ci(weather: Path, tmp_path: Path) -> None:
@@ -98,7 +103,11 @@ def test_junit_xml_for_ci(weather: Path, tmp_path: Path) -> None:
     root = ET.parse(tmp_path / "reports" / "junit.xml").getroot()
     assert root.tag == "testsuites" and root.get("tests") == "13" and root.get("failures") == "2"
     suites = {suite.get("name"): suite for suite in root}
-    assert set(suites) == {"weather/tests/broken.convo", "weather/tests/failing.convo", "weather/tests/weather.convo"}
+    assert set(suites) == {
+        "weather/tests/broken.convo",
+        "weather/tests/failing.convo",
+        "weather/tests/weather.convo",
+    }
     broken = suites["weather/tests/broken.convo"]
     assert broken.get("errors") == "1"
     [error] = broken.iter("error")
@@ -107,9 +116,14 @@ def test_junit_xml_for_ci(weather: Path, tmp_path: Path) -> None:
     cases = {case.get("name"): case for case in failing}
     assert cases["still greets"].find("failure") is None
     failure = cases["the API is down"].find("failure")
-    assert failure is not None and failure.get("message") == "the bot's messages differ (- expected, + actual):"
+    assert (
+        failure is not None and failure.get("message") == "the bot's messages differ (- expected, + actual):"
+    )
     assert "+ bot: Sorry, I can't get the weather right now (status 500)." in (failure.text or "")
-    assert cases["the API is down"].get("line") == "3" and cases["the API is down"].get("classname") == "weather.tests.failing"
+    assert (
+        cases["the API is down"].get("line") == "3"
+        and cases["the API is down"].get("classname") == "weather.tests.failing"
+    )
 
 
 def test_a_test_file_with_syntax_errors_is_reported_not_run(weather: Path) -> None:

@@ -23,7 +23,7 @@ from flowbot.runtime.bot import BotDefinition
 from flowbot.runtime.flow import Transition
 from tests.conftest import ROOT
 
-WEATHER_MERMAID = '''\
+WEATHER_MERMAID = """\
 flowchart TD
   subgraph f_main["flow main"]
     n_main_entry(["entry"])
@@ -64,9 +64,9 @@ flowchart TD
   classDef missing fill:#ffebee,stroke:#c62828,color:#c62828
   classDef terminal fill:#eeeeee,stroke:#9e9e9e
   class n_main_END,n_lookup_END terminal
-'''
+"""
 
-LOST = '''\
+LOST = """\
 bot lost "Lost"
 
 flow main
@@ -88,7 +88,7 @@ flow unused
   node alone
     say "never entered"
     -> end
-'''
+"""
 
 
 def _bot(source: Path, tmp_path: Path) -> BotDefinition:
@@ -120,9 +120,16 @@ def test_the_weather_bot_as_dot(weather: BotDefinition) -> None:
     dot = to_dot(build_graph(weather))
     assert dot.startswith('digraph "weather" {\n')
     assert '  subgraph "cluster_main" {\n    label="flow main";' in dot
-    assert '"lookup/fetch" [label="fetch\\nGET https://wttr.in/{{ session.slots.city.value | urlencode }}?format=j1", shape=hexagon];' in dot
-    assert '"lookup/fetch" -> "lookup/report" [label="on success", color="#2e7d32", fontcolor="#2e7d32"];' in dot
-    assert '"lookup/fetch" -> "lookup/sorry" [label="on failure", color="#c62828", fontcolor="#c62828"];' in dot
+    assert (
+        '"lookup/fetch" [label="fetch\\nGET https://wttr.in/{{ session.slots.city.value | urlencode }}?format=j1", shape=hexagon];'
+        in dot
+    )
+    assert (
+        '"lookup/fetch" -> "lookup/report" [label="on success", color="#2e7d32", fontcolor="#2e7d32"];' in dot
+    )
+    assert (
+        '"lookup/fetch" -> "lookup/sorry" [label="on failure", color="#c62828", fontcolor="#c62828"];' in dot
+    )
     assert '"main/entry" -> "lookup/city" [label="intent ask_weather", style=dashed];' in dot
 
 
@@ -154,10 +161,16 @@ def test_unreachable_nodes_are_highlighted(lost: Path, tmp_path: Path) -> None:
     assert graph.node("other/RETURN") is not None and graph.node("other/start").reachable  # type: ignore[union-attr]
     mermaid = to_mermaid(graph)
     assert "  class n_main_orphan,n_unused_alone unreachable\n" in mermaid
-    assert '"main/orphan" [label="orphan", color="#c62828", fontcolor="#c62828", fillcolor="#fff0f0", style="rounded,dashed,filled"];' in to_dot(graph)
+    assert (
+        '"main/orphan" [label="orphan", color="#c62828", fontcolor="#c62828", fillcolor="#fff0f0", style="rounded,dashed,filled"];'
+        in to_dot(graph)
+    )
     result = CliRunner().invoke(cli, ["graph", str(lost), "--format", "dot"])
     assert result.exit_code == 0
-    assert result.stderr == "warning: node main.orphan is unreachable\nwarning: node unused.alone is unreachable\n"
+    assert (
+        result.stderr
+        == "warning: node main.orphan is unreachable\nwarning: node unused.alone is unreachable\n"
+    )
 
 
 def test_one_flow_and_where_it_leads(lost: Path, tmp_path: Path) -> None:

@@ -37,7 +37,9 @@ class Served:
         self.nlu_cache = data / "nlu-cache"
 
     async def say(self, text: str, user: str = "ada") -> list[str]:
-        result = await self.service.converse(self.bot_id, user, IncomingMessage(payload={"type": "text", "text": text}))
+        result = await self.service.converse(
+            self.bot_id, user, IncomingMessage(payload={"type": "text", "text": text})
+        )
         return [r["text"] for r in result.responses if r.get("type") == "text"]
 
 
@@ -60,7 +62,9 @@ async def test_a_changed_bot_is_reloaded_and_a_waiting_conversation_carries_on(s
     assert await served.say("parrot") == ["You wrote: parrot"]  # the turn waiting at `listen` went on
 
 
-async def test_a_bot_with_errors_keeps_its_last_good_version(served: Served, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_bot_with_errors_keeps_its_last_good_version(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
     reloader = BotReloader([served.watched], served.service, nlu_cache=served.nlu_cache)
     _edit(served.source / "main.flow", "    -> end", "    -> nowhere")
     with caplog.at_level(logging.ERROR, logger="flowbot.server.reload"):
@@ -89,7 +93,9 @@ async def test_a_python_action_that_no_longer_imports_keeps_the_last_good_versio
 
 @pytest.fixture
 async def watching(served: Served) -> AsyncIterator[BotReloader]:
-    reloader = BotReloader([served.watched], served.service, nlu_cache=served.nlu_cache, ignore=[served.compiled.parent])
+    reloader = BotReloader(
+        [served.watched], served.service, nlu_cache=served.nlu_cache, ignore=[served.compiled.parent]
+    )
     await reloader.start()
     yield reloader
     await reloader.close()
@@ -108,7 +114,9 @@ async def test_the_watcher_reloads_when_a_file_changes(served: Served, watching:
 
 
 def test_only_relevant_files_trigger_a_reload(served: Served, tmp_path: Path) -> None:
-    reloader = BotReloader([served.watched], served.service, nlu_cache=served.nlu_cache, ignore=[tmp_path / "data"])
+    reloader = BotReloader(
+        [served.watched], served.service, nlu_cache=served.nlu_cache, ignore=[tmp_path / "data"]
+    )
     assert reloader.relevant(None, str(served.source / "main.flow"))
     assert reloader.relevant(None, str(served.source / "actions" / "x.py"))
     assert not reloader.relevant(None, str(served.source / "README.md"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-KIT_FLOW = '''\
+KIT_FLOW = """\
 bot kit "Kit"
 
 flow main
@@ -54,12 +54,12 @@ flow main
     run explode
     say "not reached"
     -> end
-'''
+"""
 
-EXPLODE = '''\
+EXPLODE = """\
 async def run(temp):
     raise RuntimeError("kaboom")
-'''
+"""
 
 
 def write_kit(root: Path) -> Path:

@@ -112,7 +112,7 @@ def test_steps_are_grouped_into_turns_with_the_mocks_before_them() -> None:
     assert len(turns[0].lines) == 5
 
 
-BAD = '''\
+BAD = """\
 test "one"
   usr: hi
   bot: hello
@@ -134,7 +134,7 @@ test "three"
 
 test "two"
   user: again
-'''
+"""
 
 
 def test_bad_files_report_every_problem_with_file_line_and_column() -> None:
@@ -149,7 +149,7 @@ def test_bad_files_report_every_problem_with_file_line_and_column() -> None:
         "bad.convo:12:12: error: a header is written `header Name: value` [T017]",
         "bad.convo:15:3: error: `bot: before any message` comes before any user message [T013]",
         "bad.convo:17:3: error: `...` must be the last bot line of its turn [T014]",
-        "bad.convo:20:1: error: duplicate test name \"two\" [T015]",
+        'bad.convo:20:1: error: duplicate test name "two" [T015]',
     ]
 
 
@@ -175,12 +175,18 @@ def test_a_syntax_error_is_explained_with_the_line_and_a_caret() -> None:
         ("test x\n  user: hi\n", "t.convo:1:6: error: unexpected `x` [T002]"),
         ('test "x"\n  user:\n', "t.convo:2:8: error: unexpected end of the line [T002]"),
         ('test "x"\n  user: hi\n  wait soon\n', "t.convo:3:8: error: unexpected `soon` [T002]"),
-        ('test "x"\n  user: hi\n  memory session.x\n', "t.convo:3:19: error: unexpected end of the line [T002]"),
-        ('test "x\\q"\n  user: hi\n', 't.convo:1:6: error: invalid escape in the test name [T018]'),
+        (
+            'test "x"\n  user: hi\n  memory session.x\n',
+            "t.convo:3:19: error: unexpected end of the line [T002]",
+        ),
+        ('test "x\\q"\n  user: hi\n', "t.convo:1:6: error: invalid escape in the test name [T018]"),
         ('test "x"\n  bot: hello\n', "t.convo:2:3: error: `bot: hello` comes before any user message [T013]"),
         ('test "x"\n  at end\n', "t.convo:2:3: error: `at end` comes before any user message [T013]"),
         ('test "x"\n  user payload: [1]\n', "t.convo:2:17: error: the payload must be a JSON object [T010]"),
-        ('mock GET https://x -> ENOPE body\n', "t.convo:1:23: error: invalid mock: status 'ENOPE' is a network failure: it has no body or headers [T016]"),
+        (
+            "mock GET https://x -> ENOPE body\n",
+            "t.convo:1:23: error: invalid mock: status 'ENOPE' is a network failure: it has no body or headers [T016]",
+        ),
     ],
 )
 def test_each_mistake_has_its_diagnostic(text: str, expected: str) -> None:
@@ -190,20 +196,33 @@ def test_each_mistake_has_its_diagnostic(text: str, expected: str) -> None:
 
 def test_a_test_without_messages_and_a_file_without_tests() -> None:
     no_message = parse_convo('test "quiet"\n  mock GET https://x -> 200\n', "q.convo")
-    assert render_diagnostics(no_message.diagnostics, "short") == 'q.convo:1:1: error: test "quiet" sends no message [T019]'
+    assert (
+        render_diagnostics(no_message.diagnostics, "short")
+        == 'q.convo:1:1: error: test "quiet" sends no message [T019]'
+    )
     empty = parse_convo("# nothing here\n", "e.convo")
-    assert empty.ok and render_diagnostics(empty.diagnostics, "short") == "e.convo: warning: no test in this file [W020]"
+    assert (
+        empty.ok
+        and render_diagnostics(empty.diagnostics, "short") == "e.convo: warning: no test in this file [W020]"
+    )
 
 
 def test_an_unreadable_file_is_a_diagnostic(tmp_path: Path) -> None:
     path = tmp_path / "latin1.convo"
     path.write_bytes(b'test "caf\xe9"\n')
     parsed = read_convo(path, "latin1.convo")
-    assert render_diagnostics(parsed.diagnostics, "short") == "latin1.convo: error: cannot read `latin1.convo`: not UTF-8 text [T005]"
+    assert (
+        render_diagnostics(parsed.diagnostics, "short")
+        == "latin1.convo: error: cannot read `latin1.convo`: not UTF-8 text [T005]"
+    )
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list('test "user:bot~memory.at=\n -># mock GET 200{}[]"""...')), max_size=120))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list('test "user:bot~memory.at=\n -># mock GET 200{}[]"""...')), max_size=120
+    )
+)
 def test_any_text_parses_or_gives_diagnostics(text: str) -> None:
     parsed = parse_convo(text, "fuzz.convo")
     assert parsed.ok or all(d.path == "fuzz.convo" or d.span is None for d in parsed.diagnostics)
