@@ -13,13 +13,15 @@ Measured in one run, each case the best of 3 rounds:
 - ``bot test``'s run phase in process (parse the files, 200 conversations on the event loop,
   check and report), with the bot already compiled and loaded;
 - ``bot test`` in process from end to end (compiling the bot and training its NLU included);
-- the ``bot test`` command, a new process (Python start-up and imports included): the figure
-  the 10-second target is about.
+- the ``bot test`` command, a new process (Python start-up and imports included), on its first
+  run (the NLU model is trained: scikit-learn is imported) and on the next runs (the model comes
+  from the tools' cache, ``~/.cache/flowbot``): the figures the 10-second target is about.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import resource
 import subprocess
@@ -206,12 +208,16 @@ def _in_process(work: Path) -> float:
     return time.perf_counter() - started
 
 
-def _command(work: Path) -> tuple[float, float, int]:
-    """Wall-clock seconds, CPU seconds (user + system, of the child) and the exit code."""
+def _command(work: Path, cache: Path) -> tuple[float, float, int]:
+    """Wall-clock seconds, CPU seconds (user + system, of the child) and the exit code; ``cache``
+    is the tools' cache folder (an empty one: the NLU model is trained)."""
     bot = Path(sys.executable).parent / "bot"
+    environment = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([str(bot), "test", str(work / "bot")], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(bot), "test", str(work / "bot")], capture_output=True, text=True, check=False, env=environment
+    )
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -229,7 +235,11 @@ def main() -> None:
         run_phase, passed = min(asyncio.run(_run_phase(work)) for _ in range(ROUNDS))
         in_process = min(_in_process(work) for _ in range(ROUNDS))
         report = run_bot_tests(work / "bot")
-        command, command_cpu, code = min(_command(work) for _ in range(ROUNDS))
+        cold = min(_command(work, Path(tempfile.mkdtemp(dir=work))) for _ in range(ROUNDS))
+        warm_cache = Path(tempfile.mkdtemp(dir=work))
+        _command(work, warm_cache)
+        warm = min(_command(work, warm_cache) for _ in range(ROUNDS))
+    command, command_cpu, code = cold
     turns = TESTS * len(SCRIPT)
     print(
         f"{TESTS} tests x {len(SCRIPT)} turns = {turns} turns; {passed} passed (run phase), "
@@ -240,10 +250,11 @@ def main() -> None:
         ("engine alone, one conversation at a time (baseline)", baseline),
         ("bot test, run phase (bot already loaded)", run_phase),
         ("bot test in process, compile + NLU training + run", in_process),
-        ("bot test command (new process, imports included)", command),
+        ("bot test command, first run (new process, NLU trained)", command),
+        ("bot test command, next runs (NLU model from the cache)", warm[0]),
     ):
         print(f"{name:<58} {seconds:>8.2f} {turns / seconds:>9,.0f} {seconds / baseline:>11.2f}x")
-    print(f"bot test command: {command_cpu:.2f} CPU-seconds (user + system), {command:.2f} s wall-clock")
+    print(f"CPU-seconds (user + system) of the command: first run {command_cpu:.2f}, next runs {warm[1]:.2f}")
     verdict = "met" if command < TARGET_SECONDS else "MISSED"
     print(f"target: the command under {TARGET_SECONDS:.0f} s: {verdict} ({command:.2f} s)")
 

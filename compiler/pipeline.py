@@ -167,16 +167,17 @@ def compile_folder(analysis: Analysis) -> BotFolder:
     return emit_bot(analysis.program, analysis.symbols)
 
 
-def build(source_dir: Path | str, out_dir: Path | str) -> BuildResult:
+def build(source_dir: Path | str, out_dir: Path | str, *, train_nlu: bool = True) -> BuildResult:
     """Check the bot in ``source_dir`` and, when it has no errors, write it to ``out_dir`` as a
-    Botpress v12 bot folder (replacing a previous build). Writes nothing when there are errors."""
+    Botpress v12 bot folder (replacing a previous build). Writes nothing when there are errors.
+    ``train_nlu=False`` leaves out ``nlu/`` (tools that keep trained models in a cache of their own)."""
     root, out = Path(source_dir), Path(out_dir)
     with _gc_paused():
         analysis = _located_analysis(root)
         if not analysis.ok:
             return BuildResult(ok=False, diagnostics=analysis.diagnostics)
         try:
-            write_folder(compile_folder(analysis), out, finish=_train_nlu)
+            write_folder(compile_folder(analysis), out, finish=_train_nlu if train_nlu else None)
         except OutputError as exc:
             failure = diag("E121", None, path=str(out), reason=str(exc)).model_copy(update={"path": str(out)})
             return BuildResult(ok=False, diagnostics=[*analysis.diagnostics, failure])

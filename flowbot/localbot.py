@@ -6,6 +6,7 @@ Python code and its NLU model, exactly as the server loads it.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,15 +56,24 @@ def is_bot_folder(folder: Path) -> bool:
     return folder.is_dir() and (is_compiled_bot(folder) or is_source_bot(folder))
 
 
-def prepare_bot(bot_dir: Path, build_dir: Path) -> PreparedBot:
-    """Compile a source bot into ``build_dir`` (replaced), or take a compiled/Botpress bot as it is."""
+def user_cache_dir() -> Path:
+    """Where the tools keep what outlives a run (trained NLU models, by a hash of their data):
+    ``$XDG_CACHE_HOME/flowbot``, else ``~/.cache/flowbot``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "flowbot"
+
+
+def prepare_bot(bot_dir: Path, build_dir: Path, *, train_nlu: bool = True) -> PreparedBot:
+    """Compile a source bot into ``build_dir`` (replaced), or take a compiled/Botpress bot as it is.
+    ``train_nlu=False`` skips the model in the build: :func:`load_bundle` then takes it from its
+    cache, or trains it there (the next run with the same NLU data trains nothing)."""
     from flowbot.compiler import build
     from flowbot.compiler import is_source_bot
 
     if not bot_dir.is_dir():
         raise BotPrepareError(f"{bot_dir}: not a folder")
     if is_source_bot(bot_dir):
-        result = build(bot_dir, build_dir)
+        result = build(bot_dir, build_dir, train_nlu=train_nlu)
         if not result.ok:
             raise BotPrepareError(f"{bot_dir}: the bot does not compile", result.diagnostics)
         return PreparedBot(bot_dir, build_dir, True, result.diagnostics)

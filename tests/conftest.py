@@ -31,6 +31,18 @@ def _clean_flowbot_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(scope="session")
+def _tools_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
+@pytest.fixture(autouse=True)
+def _private_tools_cache(monkeypatch: pytest.MonkeyPatch, _tools_cache: Path) -> None:
+    """The tools' cache (trained NLU models of `bot test` and `bot chat`) goes to a folder of the
+    test session, never to the developer's ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_tools_cache))
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared; skips the test when it is absent, fails when FLOWBOT_REQUIRE_SHARED=1."""
     path = SHARED.joinpath(*parts)

@@ -53,13 +53,16 @@ def command(
     from rich.console import Console
 
     from flowbot.localbot import runtime_logs
+    from flowbot.localbot import user_cache_dir
 
     # On a pipe, lines are for programs: no wrapping of our own lines, and a wide page for the bot's
     console = Console(highlight=False, soft_wrap=True, width=None if sys.stdin.isatty() else PIPE_WIDTH)
     with ExitStack() as stack:
         stack.enter_context(runtime_logs(verbose))
         work = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="flowbot-chat-")))
-        session_parts = _prepare(bot_dir, work, user_id, record, mocks, console)
+        # trained models outlive a temporary folder: the next chat starts without training
+        nlu_cache = work / "nlu-cache" if data_dir else user_cache_dir() / "nlu"
+        session_parts = _prepare(bot_dir, work, nlu_cache, user_id, record, mocks, console)
         _run(*session_parts, console=console)
 
 
@@ -73,7 +76,13 @@ def _fail(message: str, diagnostics: list[Any] | None = None) -> None:
 
 
 def _prepare(
-    bot_dir: Path, work: Path, user_id: str, record: Path | None, mocks: Path | None, console: Console
+    bot_dir: Path,
+    work: Path,
+    nlu_cache: Path,
+    user_id: str,
+    record: Path | None,
+    mocks: Path | None,
+    console: Console,
 ) -> tuple[Any, ChatSession, str]:
     from flowbot.chat.session import ChatSession
     from flowbot.localbot import BotPrepareError
@@ -85,8 +94,8 @@ def _prepare(
     from flowbot.testing.record import RecordingApi
 
     try:
-        prepared = prepare_bot(bot_dir, work / "bots" / bot_dir.resolve().name)
-        bundle = load_bundle(prepared.folder, work / "nlu-cache")
+        prepared = prepare_bot(bot_dir, work / "bots" / bot_dir.resolve().name, train_nlu=False)
+        bundle = load_bundle(prepared.folder, nlu_cache)
     except BotPrepareError as exc:
         _fail(str(exc), exc.diagnostics)
         raise  # unreachable: _fail exits

@@ -123,10 +123,11 @@ async def run_files(
     ]
 
 
-def load_for_tests(bot_dir: Path, work_dir: Path) -> BotBundle:
-    """Compile (when needed) and load the bot; raises :class:`BotPrepareError`."""
-    prepared = prepare_bot(bot_dir, work_dir / "build")
-    return load_bundle(prepared.folder, work_dir / "nlu-cache")
+def load_for_tests(bot_dir: Path, work_dir: Path, nlu_cache: Path | None = None) -> BotBundle:
+    """Compile (when needed) and load the bot; raises :class:`BotPrepareError`. The NLU model is
+    trained into ``nlu_cache`` (default: in ``work_dir``), or taken from it when its data is unchanged."""
+    prepared = prepare_bot(bot_dir, work_dir / "build", train_nlu=False)
+    return load_bundle(prepared.folder, nlu_cache or work_dir / "nlu-cache")
 
 
 async def arun_bot_tests(
@@ -134,14 +135,17 @@ async def arun_bot_tests(
     paths: Sequence[Path] = (),
     *,
     work_dir: Path | None = None,
+    nlu_cache: Path | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Report:
-    """Run the conversation tests of the bot in ``bot_dir`` (see :func:`discover`)."""
+    """Run the conversation tests of the bot in ``bot_dir`` (see :func:`discover`). The bot is
+    built in ``work_dir`` (a temporary folder by default); its NLU model is trained in ``nlu_cache``
+    (default: the work folder) unless the cache has it already."""
     started = time.perf_counter()
     files = read_files(discover(bot_dir, paths))
     with tempfile.TemporaryDirectory(prefix="flowbot-test-") as scratch:
         try:
-            bundle = load_for_tests(bot_dir, work_dir or Path(scratch))
+            bundle = load_for_tests(bot_dir, work_dir or Path(scratch), nlu_cache)
         except BotPrepareError as exc:
             return Report(
                 bot=display_path(bot_dir),

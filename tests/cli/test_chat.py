@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def test_a_conversation_through_a_pseudo_terminal(tmp_path: Path) -> None:
         encoding="utf-8",
         timeout=60,
         dimensions=(40, 120),
-        env={"TERM": "dumb", "PATH": str(BOT.parent)},
+        env={"TERM": "dumb", "PATH": str(BOT.parent), "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]},
     )
     try:
         child.expect("Chatting with Botpress Support")

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from flowbot.cli import cli
+from flowbot.runtime.nlu import train as nlu_train
 from tests.conftest import ROOT
 
 FAILING = """\
@@ -149,3 +150,24 @@ def test_a_bot_without_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     code, out, _ = _run("test", "support")
     assert code == 0
     assert out.startswith("support: no test files (write them as tests/*.convo in the bot folder)\n")
+
+
+def test_a_second_run_trains_no_nlu_model(weather: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    trained: list[object] = []
+    real = nlu_train.train_from_data
+
+    def counting(*args: object, **kwargs: object) -> object:
+        trained.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nlu_train, "train_from_data", counting)
+    assert _run("test", str(weather))[0] == 0
+    assert len(trained) == 1
+    assert list((tmp_path / "cache" / "flowbot" / "nlu").iterdir())  # the trained model, by data hash
+    assert _run("test", str(weather))[0] == 0
+    assert len(trained) == 1  # taken from the cache
+    bot_flow = weather / "bot.flow"
+    bot_flow.write_text(bot_flow.read_text(encoding="utf-8").replace("  - thanks\n", "  - thanks\n  - cheers\n"))
+    assert _run("test", str(weather))[0] == 0
+    assert len(trained) == 2  # new NLU data, a new model

@@ -153,3 +153,13 @@ def test_gc_is_restored_after_compiling(tmp_path: Path) -> None:
     assert gc.isenabled()
     check(bot_with(tmp_path, GOOD))
     assert gc.isenabled()
+
+
+def test_build_without_the_nlu_model(tmp_path: Path) -> None:
+    """Tools that keep trained models in a cache of their own (bot test, bot chat) build without one."""
+    from tests.conftest import ROOT
+
+    result = build(ROOT / "bots" / "weather", tmp_path / "out", train_nlu=False)
+    assert result.ok
+    assert (tmp_path / "out" / "flows" / "main.flow.json").is_file()
+    assert not (tmp_path / "out" / "nlu").exists()
