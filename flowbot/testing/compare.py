@@ -16,11 +16,15 @@ from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
 
+from flowbot.runtime.callapi import MockRule
+from flowbot.runtime.callapi.body import decode_text
 from flowbot.testing.lines import BotLine
+from flowbot.testing.mocks import Exchange
 from flowbot.testing.model import AtCheck
 from flowbot.testing.model import ExpectLine
 from flowbot.testing.model import MemoryCheck
 from flowbot.testing.model import More
+from flowbot.testing.model import RequestCheck
 
 _MISSING = object()
 SKILL_PREFIX = "skills/"
@@ -194,3 +198,20 @@ def describe_error(error: dict[str, Any]) -> str:
     where = ".".join(str(p) for p in (error.get("flow"), error.get("node")) if p)
     where = str(where).replace(FLOW_SUFFIX, "")
     return f"{error.get('type', 'error')}{' in ' + where if where else ''}: {error.get('message', '')}"
+
+
+def check_request(check: RequestCheck, exchanges: list[Exchange], path: str) -> Problem | None:
+    """The turn sent a request with the check's method and URL (and body, when it has one)."""
+    rule = MockRule(method=check.method, url=check.url)
+    candidates = [e for e in exchanges if rule.matches(e.request)]
+    if check.body_text is not None:
+        sent = [decode_text(e.request.body) if e.request.body is not None else None for e in candidates]
+        if any(same(body, check.body) for body in sent):
+            return None
+    elif candidates:
+        return None
+    details = [
+        f"sent: {e.request.method} {e.request.url}" + (f" {e.request.body}" if e.request.body else "")
+        for e in exchanges
+    ] or ["this turn sent no request"]
+    return Problem(message=f"`{check.display()}` does not hold ({check.where(path)})", details=details)

@@ -121,6 +121,23 @@ class ErrorCheck(_Step):
         return f"error {self.error_type}"
 
 
+class RequestCheck(_Step):
+    """``request POST https://api.example.com/orders {"size": "large"}``: the turn sent a request
+    with that method and URL (``*`` matches anything), and that body when one is given (JSON
+    compared as JSON, else text)."""
+
+    kind: Literal["request"] = "request"
+    method: str
+    url: str
+    body: Any = None
+    body_text: str | None = None
+
+    def display(self) -> str:
+        return f"request {self.method} {self.url}" + (
+            f" {self.body_text}" if self.body_text is not None else ""
+        )
+
+
 class Mock(_Step):
     """``mock GET https://api.example.com/* -> 200 {"ok": true}``: Call API requests whose method and
     URL match are answered with this status, body and headers (or a network failure)."""
@@ -133,10 +150,10 @@ class Mock(_Step):
 
 
 Step = Annotated[
-    UserInput | Wait | ExpectLine | More | MemoryCheck | AtCheck | ErrorCheck | Mock,
+    UserInput | Wait | ExpectLine | More | MemoryCheck | AtCheck | ErrorCheck | RequestCheck | Mock,
     Field(discriminator="kind"),
 ]
-Expectation = ExpectLine | More | MemoryCheck | AtCheck | ErrorCheck
+Expectation = ExpectLine | More | MemoryCheck | AtCheck | ErrorCheck | RequestCheck
 
 
 class TurnPlan(BaseModel):

@@ -29,10 +29,12 @@ from flowbot.compiler.parse import BotIndenter
 from flowbot.compiler.parse import IndentationProblem
 from flowbot.compiler.parse import prepare
 from flowbot.runtime.callapi import MockRule
+from flowbot.runtime.callapi.body import decode_text
 from flowbot.testing.checks import check_tests
 from flowbot.testing.model import SCOPES
 from flowbot.testing.model import AtCheck
 from flowbot.testing.model import ErrorCheck
+from flowbot.testing.model import RequestCheck
 from flowbot.testing.model import ExpectLine
 from flowbot.testing.model import MemoryCheck
 from flowbot.testing.model import Mock
@@ -226,6 +228,16 @@ class ConvoBuilder(Transformer[Token, Any]):
 
     def at_step(self, items: list[Token]) -> AtCheck:
         return AtCheck(span=self._span(items[0]), place=str(items[1]))
+
+    def request_step(self, items: list[Token]) -> RequestCheck:
+        body_text = text_of(items[3]) if len(items) > 3 else None
+        return RequestCheck(
+            span=self._span(items[0]),
+            method=str(items[1]).upper(),
+            url=str(items[2]),
+            body=decode_text(body_text) if body_text is not None else None,
+            body_text=body_text,
+        )
 
     def error_step(self, items: list[Token]) -> ErrorCheck:
         return ErrorCheck(span=self._span(items[0]), error_type=str(items[1]))

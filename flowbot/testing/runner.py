@@ -29,6 +29,7 @@ from flowbot.testing.compare import Problem
 from flowbot.testing.compare import check_at
 from flowbot.testing.compare import check_lines
 from flowbot.testing.compare import check_memory
+from flowbot.testing.compare import check_request
 from flowbot.testing.compare import describe_error
 from flowbot.testing.compare import shown
 from flowbot.testing.lines import Option
@@ -39,6 +40,7 @@ from flowbot.testing.mocks import TranscriptApi
 from flowbot.testing.model import AtCheck
 from flowbot.testing.model import ErrorCheck
 from flowbot.testing.model import MemoryCheck
+from flowbot.testing.model import RequestCheck
 from flowbot.testing.model import TestCase
 from flowbot.testing.model import TestFile
 from flowbot.testing.model import TurnPlan
@@ -181,6 +183,8 @@ def _check_turn(
             problem = check_memory(check, state, path)
         elif isinstance(check, AtCheck):
             problem = check_at(check, state, path)
+        elif isinstance(check, RequestCheck):
+            problem = check_request(check, api.exchanges, path)
         if problem is not None:
             problems.append(problem)
     problems.extend(_check_errors(plan, errors, path))

@@ -21,7 +21,7 @@ from flowbot.compiler.diagnostics import Span
 
 STEP_WORDS = (
     "`user:`, `bot:`, `choices:`, `image:`, `card:`, `carousel:`, `...`, "
-    "`memory`, `at`, `error`, `wait` or `mock`"
+    "`memory`, `at`, `error`, `request`, `wait` or `mock`"
 )
 _NAMED = {
     "TEXT": "text",

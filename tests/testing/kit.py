@@ -15,6 +15,7 @@ flow main
     when temp.said == "menu" -> menu
     when temp.said == "api" -> api
     when temp.said == "boom" -> boom
+    when temp.said == "post" -> post
     when temp.said == "bye" -> end
     else -> echo
 
@@ -38,6 +39,13 @@ flow main
 
   node api
     call GET "https://api.example.com/items/{{ session.count or 0 }}"
+      -> temp.result
+      on_success -> fetched
+      on_failure -> failed
+
+  node post
+    call POST "https://api.example.com/items"
+      body {"name": "item {{ session.count or 0 }}", "tags": ["new"]}
       -> temp.result
       on_success -> fetched
       on_failure -> failed

@@ -16,6 +16,7 @@ from flowbot.testing.model import ExpectLine
 from flowbot.testing.model import MemoryCheck
 from flowbot.testing.model import Mock
 from flowbot.testing.model import More
+from flowbot.testing.model import RequestCheck
 from flowbot.testing.model import UserInput
 from flowbot.testing.model import Wait
 from flowbot.testing.parse import parse_convo
@@ -44,6 +45,8 @@ test "every step"   # a comment after a test name
   memory user.name is set
   at lookup.city
   error action-execution
+  request POST https://api.example.com/* {"size": "large"}
+  request GET https://api.example.com/items/1
   mock POST https://api.example.com/orders -> TIMEOUT
   mock * https://slow.example.com/* -> 200
     body """
@@ -85,6 +88,11 @@ def test_every_step_parses_to_its_model() -> None:
     ]
     assert [s.place for s in steps if isinstance(s, AtCheck)] == ["lookup.city"]
     assert [s.error_type for s in steps if isinstance(s, ErrorCheck)] == ["action-execution"]
+    requests = [(s.method, s.url, s.body) for s in steps if isinstance(s, RequestCheck)]
+    assert requests == [
+        ("POST", "https://api.example.com/*", {"size": "large"}),
+        ("GET", "https://api.example.com/items/1", None),
+    ]
     mocks = [s.rule for s in steps if isinstance(s, Mock)]
     assert (mocks[0].method, mocks[0].status) == ("POST", "TIMEOUT")
     assert (mocks[1].method, mocks[1].delay, mocks[1].response().body) == ("*", 2.0, {"a": 1})
@@ -107,7 +115,7 @@ def test_steps_are_grouped_into_turns_with_the_mocks_before_them() -> None:
         "user clicks: Veggie / Order it",
         'user payload: {"type": "postback", "payload": "BUY"}',
     ]
-    assert len(turns[0].expectations) == 12 and turns[0].mocks == []
+    assert len(turns[0].expectations) == 14 and turns[0].mocks == []
     assert [m.rule.method for m in turns[1].mocks] == ["POST", "*"]
     assert len(turns[0].lines) == 5
 
@@ -161,7 +169,7 @@ def test_a_syntax_error_is_explained_with_the_line_and_a_caret() -> None:
         "   |\n"
         " 3 |   bto: hello\n"
         "   |   ^^^ expected a step: `user:`, `bot:`, `choices:`, `image:`, `card:`, `carousel:`, `...`, "
-        "`memory`, `at`, `error`, `wait` or `mock`\n"
+        "`memory`, `at`, `error`, `request`, `wait` or `mock`\n"
         "   = help: each line of a test is a step; see docs/testing.md"
     )
 

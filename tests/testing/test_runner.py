@@ -322,3 +322,39 @@ async def test_the_transcript_api_moves_the_test_clock_instead_of_sleeping(
     ).status == "ENOTMOCKED"
     assert [e.matched for e in api.exchanges] == [True, True, False]
     assert [e.display() for e in api.unmatched()] == ["GET https://elsewhere/ -> ENOTMOCKED"]
+
+
+async def test_the_requests_a_turn_sent(kit: BotBundle) -> None:
+    passing, failing = await run(
+        kit,
+        """\
+mock * https://api.example.com/* -> 200 {"name": "widget"}
+
+test "what was sent"
+  user: hi
+  user: post
+  bot: Got widget.
+  request POST https://api.example.com/items
+  request POST https://api.example.com/* {"name": "item 0", "tags": ["new"]}
+
+test "what was not sent"
+  user: hi
+  user: post
+  request GET https://api.example.com/items
+  request POST https://api.example.com/items {"name": "item 1"}
+  user: hi
+  request * *
+""",
+    )
+    assert passing.passed, passing.failure
+    assert failing.failure is not None
+    assert [(p.message, p.details) for p in failing.failure.problems] == [
+        (
+            "`request GET https://api.example.com/items` does not hold (kit.convo:13)",
+            ['sent: POST https://api.example.com/items {"name": "item 0", "tags": ["new"]}'],
+        ),
+        (
+            '`request POST https://api.example.com/items {"name": "item 1"}` does not hold (kit.convo:14)',
+            ['sent: POST https://api.example.com/items {"name": "item 0", "tags": ["new"]}'],
+        ),
+    ]
