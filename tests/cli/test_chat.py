@@ -187,3 +187,14 @@ def test_replay_mistakes_are_messages(bad: str) -> None:
     code, out, _ = _chat(str(SUPPORT), input=f"{bad}\n")
     assert code == 0
     assert "/replay" in out.splitlines()[-1]
+
+
+def test_a_data_dir_keeps_the_conversation_for_next_time(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    code, out, _ = _chat(str(SUPPORT), "--data-dir", data, "--user", "ada", input="hi\n")
+    assert code == 0 and "welcome to Botpress Support" in out
+    code, out, _ = _chat(str(SUPPORT), "--data-dir", data, "--user", "ada", input="hello\n")
+    assert code == 0 and "bot> What can I help you with?" in out  # the session remembers the welcome
+    assert (tmp_path / "data" / "flowbot.sqlite3").is_file()
+    code, out, _ = _chat(str(SUPPORT), "--data-dir", data, "--user", "bob", input="hello\n")
+    assert "welcome to Botpress Support" in out  # another user, another conversation
