@@ -8,6 +8,7 @@ terminal: ``bot chat`` feeds it lines from a prompt or a pipe, the tests feed it
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Awaitable
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,8 @@ from flowbot.testing.lines import transcript_lines
 from flowbot.testing.record import Recorder
 from flowbot.testing.record import RecordingApi
 from flowbot.testing.record import user_line
+from flowbot.testing.runner import SEED
+from flowbot.testing.runner import USER_ID
 
 HELP = """\
 Type a message and press Enter. A number answers with that choice or button.
@@ -52,9 +55,10 @@ class ChatSession:
         bot_id: str,
         console: Console,
         *,
-        user_id: str = "chat",
+        user_id: str = USER_ID,
         recorder: Recorder | None = None,
         recording: RecordingApi | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.service = service
         self.bot_id = bot_id
@@ -62,6 +66,7 @@ class ChatSession:
         self.user_id = user_id
         self.recorder = recorder
         self.recording = recording
+        self.rng = rng  # the service's random source: reseeded when a new conversation starts
         self.last: TurnResult | None = None
         self.options: list[Option] = []
         self.done = False
@@ -179,6 +184,8 @@ class ChatSession:
     async def _reset(self, argument: str) -> None:
         await self.service.reset_session(self.bot_id, self.user_id)
         self.last, self.options = None, []
+        if self.rng is not None:
+            self.rng.seed(SEED)
         if self.recorder is not None:
             self.recorder.new_test()
         self.console.print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 
 PIPE_WIDTH = 160
+USER_ID = "user"  # flowbot.testing.runner.USER_ID: recorded conversations replay as this user
 
 
 @click.command("chat")
@@ -28,7 +30,7 @@ PIPE_WIDTH = 160
     help="Keep the compiled bot, the NLU cache and the conversation store (SQLite) here, so that the "
     "conversation goes on next time [default: a temporary folder, removed on exit].",
 )
-@click.option("--user", "user_id", default="chat", show_default=True, help="The user id to talk as.")
+@click.option("--user", "user_id", default=USER_ID, show_default=True, help="The user id to talk as.")
 @click.option(
     "--record",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -92,6 +94,7 @@ def _prepare(
     from flowbot.runtime.store import SqliteStore
     from flowbot.testing.record import Recorder
     from flowbot.testing.record import RecordingApi
+    from flowbot.testing.runner import SEED
 
     try:
         prepared = prepare_bot(bot_dir, work / "bots" / bot_dir.resolve().name, train_nlu=False)
@@ -105,11 +108,12 @@ def _prepare(
     if record is not None:
         api = recording = RecordingApi(api)
         recorder = Recorder(record, name)
-    service = ConversationService(
-        {bundle.bot_id: bundle}, SqliteStore(work / "flowbot.sqlite3"), api_client=api
-    )
+    # seeded as conversation tests are, so that a recorded conversation replays as it was seen
+    rng = random.Random(SEED)
+    store = SqliteStore(work / "flowbot.sqlite3")
+    service = ConversationService({bundle.bot_id: bundle}, store, api_client=api, rng=rng)
     session = ChatSession(
-        service, bundle.bot_id, console, user_id=user_id, recorder=recorder, recording=recording
+        service, bundle.bot_id, console, user_id=user_id, recorder=recorder, recording=recording, rng=rng
     )
     warnings = len(prepared.diagnostics)
     banner = f"Chatting with {name} ({bundle.bot_id})" + (

@@ -48,7 +48,11 @@ from flowbot.testing.model import UserInput
 from flowbot.testing.model import Wait
 
 START_TIME = 1_700_000_000.0  # every test starts at the same instant
-USER_ID = "convo-test"
+# A test talks as the user `bot chat` talks as, with the same random seed, so that a conversation
+# recorded with `bot chat --record` replays as it was seen (an action that uses the user id, a
+# `say` with variations).
+USER_ID = "user"
+SEED = 0
 DEFAULT_CONCURRENCY = 32
 TURN_TIME_LIMIT = 60.0  # seconds: a turn that takes longer is a failure, not a hang
 
@@ -109,7 +113,7 @@ class _Conversation:
             MemoryStore(),
             api_client=self.api,
             clock=self.clock,
-            rng=random.Random(0),
+            rng=random.Random(SEED),
             settings=settings,
             on_proactive=self._on_proactive,
         )
