@@ -216,3 +216,36 @@ def test_a_botpress_bot_runs_as_it_is(compat_bots: Path) -> None:
 )
 def test_conditions_in_words(condition: str, caption: str | None, expected: tuple[str, str]) -> None:
     assert condition_label(Transition(condition=condition, node="n", caption=caption)) == expected
+
+
+def test_a_botpress_flow_with_returns_jumps_and_a_missing_target(tmp_path: Path) -> None:
+    from tests.runtime.botkit import flow
+    from tests.runtime.botkit import node
+    from tests.runtime.botkit import write_bot
+
+    root = write_bot(
+        tmp_path / "raw",
+        {
+            "main.flow.json": flow(
+                node("entry", next=[("temp.x", "sub.flow.json#deep"), ("true", "sub.flow.json")]),
+                node("broken", next=[("true", "nowhere")]),
+            ),
+            "sub.flow.json": flow(
+                node("top", next=[("true", "#")]),
+                node("deep", next=[("true", "##entry")]),
+                catch_all={"next": [{"condition": "true", "node": "elsewhere.flow.json"}]},
+            ),
+        },
+    )
+    graph = build_graph(load_definition(root))
+    edges = {(e.source, e.target): (e.label, e.kind) for e in graph.edges}
+    assert edges[("main/entry", "sub/deep")] == ("temp.x", "flow")
+    assert edges[("main/entry", "sub/top")] == ("", "flow")
+    assert edges[("sub/top", "sub/RETURN")] == ("", "return")
+    assert edges[("sub/deep", "sub/RETURN")] == ("return to entry", "return")
+    assert edges[("main/broken", "?main/nowhere")] == ("", "next")
+    assert edges[("sub/*", "?elsewhere.flow.json")] == ("", "flow")
+    assert [n.id for n in graph.unreachable] == ["main/broken"]
+    mermaid = to_mermaid(graph)
+    assert '  n__main_nowhere["main/nowhere (missing)"]\n' in mermaid
+    assert "  class n__main_nowhere,n__elsewhere_flow_json missing\n" in mermaid
