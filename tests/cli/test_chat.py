@@ -198,3 +198,12 @@ def test_a_data_dir_keeps_the_conversation_for_next_time(tmp_path: Path) -> None
     assert (tmp_path / "data" / "flowbot.sqlite3").is_file()
     code, out, _ = _chat(str(SUPPORT), "--data-dir", data, "--user", "bob", input="hello\n")
     assert "welcome to Botpress Support" in out  # another user, another conversation
+
+
+def test_mocks_without_file_wide_mocks_are_announced(tmp_path: Path) -> None:
+    mocks = tmp_path / "only-tests.convo"
+    mocks.write_text('test "x"\n  mock GET https://wttr.in/* -> 200\n  user: hi\n', encoding="utf-8")
+    code, out, err = _chat(str(WEATHER), "--mocks", str(mocks), input="weather in Paris\n")
+    assert code == 0
+    assert err == f"warning: {mocks} has no file-wide mocks: every Call API request will fail (ENOTMOCKED)\n"
+    assert "bot> Sorry, I can't get the weather right now (status ENOTMOCKED)." in out

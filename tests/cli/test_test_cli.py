@@ -152,7 +152,9 @@ def test_a_bot_without_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert out.startswith("support: no test files (write them as tests/*.convo in the bot folder)\n")
 
 
-def test_a_second_run_trains_no_nlu_model(weather: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_second_run_trains_no_nlu_model(
+    weather: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     trained: list[object] = []
     real = nlu_train.train_from_data
@@ -168,6 +170,18 @@ def test_a_second_run_trains_no_nlu_model(weather: Path, monkeypatch: pytest.Mon
     assert _run("test", str(weather))[0] == 0
     assert len(trained) == 1  # taken from the cache
     bot_flow = weather / "bot.flow"
-    bot_flow.write_text(bot_flow.read_text(encoding="utf-8").replace("  - thanks\n", "  - thanks\n  - cheers\n"))
+    bot_flow.write_text(
+        bot_flow.read_text(encoding="utf-8").replace("  - thanks\n", "  - thanks\n  - cheers\n")
+    )
     assert _run("test", str(weather))[0] == 0
     assert len(trained) == 2  # new NLU data, a new model
+
+
+def test_junit_xml_when_the_bot_does_not_compile(weather: Path, tmp_path: Path) -> None:
+    (weather / "main.flow").write_text("flow main\n  node entry\n    -> nowhere\n", encoding="utf-8")
+    code, _, _ = _run("test", str(weather), "--junit", "junit.xml")
+    assert code == 1
+    root = ET.parse(tmp_path / "junit.xml").getroot()
+    [error] = root.iter("error")
+    assert error.get("message") == "weather: the bot does not compile"
+    assert "weather/main.flow:3:8: error: unknown node `nowhere` [E101]" in (error.text or "")

@@ -249,3 +249,9 @@ def test_a_botpress_flow_with_returns_jumps_and_a_missing_target(tmp_path: Path)
     mermaid = to_mermaid(graph)
     assert '  n__main_nowhere["main/nowhere (missing)"]\n' in mermaid
     assert "  class n__main_nowhere,n__elsewhere_flow_json missing\n" in mermaid
+
+
+def test_the_graph_goes_to_a_file(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["graph", str(ROOT / "bots" / "weather"), "-o", str(tmp_path / "g.mmd")])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert (tmp_path / "g.mmd").read_text(encoding="utf-8") == WEATHER_MERMAID
