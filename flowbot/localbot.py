@@ -72,6 +72,10 @@ def prepare_bot(bot_dir: Path, build_dir: Path, *, train_nlu: bool = True) -> Pr
 
     if not bot_dir.is_dir():
         raise BotPrepareError(f"{bot_dir}: not a folder")
+    bots = _child_bots(bot_dir)
+    if len(bots) > 1:
+        names = ", ".join(b.name for b in bots)
+        raise BotPrepareError(f"{bot_dir} is a folder of bots ({names}): name one, e.g. {bots[0]}")
     if is_source_bot(bot_dir):
         result = build(bot_dir, build_dir, train_nlu=train_nlu)
         if not result.ok:
@@ -82,6 +86,14 @@ def prepare_bot(bot_dir: Path, build_dir: Path, *, train_nlu: bool = True) -> Pr
     raise BotPrepareError(
         f"{bot_dir}: not a bot folder (expected *.flow files, or bot.config.json and flows/)"
     )
+
+
+def _child_bots(folder: Path) -> list[Path]:
+    """The bot folders inside ``folder`` when it is not a bot itself (no ``*.flow`` file at its top
+    level, no ``bot.config.json``): ``bots/`` rather than ``bots/weather``."""
+    if is_compiled_bot(folder) or any(folder.glob("*.flow")):
+        return []
+    return [child for child in sorted(folder.iterdir()) if child.is_dir() and is_bot_folder(child)]
 
 
 def load_definition(folder: Path, bot_id: str | None = None) -> BotDefinition:

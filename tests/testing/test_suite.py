@@ -11,7 +11,7 @@ from flowbot.testing import run_bot_tests
 from flowbot.testing.report import render_report
 from flowbot.testing.suite import discover
 
-WELCOME = '''\
+WELCOME = """\
 test "the welcome, then a topic picked by its title"
   user: hi
   bot: Hi, I'm Welcome Bot! My task is to help you understand how Botpress works.
@@ -24,7 +24,7 @@ test "the welcome, then a topic picked by its title"
   user: Ada
   bot: Please pick an animal from the choices, I'm not a Zoologist.
   ...
-'''
+"""
 
 
 def test_a_real_botpress_bot_is_tested_as_it_is(compat_bots: Path, tmp_path: Path) -> None:
@@ -47,7 +47,9 @@ def test_discovery_finds_every_convo_file_once(tmp_path: Path) -> None:
 def test_a_folder_that_is_not_a_bot(tmp_path: Path) -> None:
     report = run_bot_tests(tmp_path)
     assert not report.ok
-    assert report.setup == f"{tmp_path}: not a bot folder (expected *.flow files, or bot.config.json and flows/)"
+    assert (
+        report.setup == f"{tmp_path}: not a bot folder (expected *.flow files, or bot.config.json and flows/)"
+    )
 
 
 def test_assert_bot_tests_pass_raises_with_the_report(tmp_path: Path) -> None:
@@ -55,7 +57,21 @@ def test_assert_bot_tests_pass_raises_with_the_report(tmp_path: Path) -> None:
 
     create_bot(tmp_path / "echo", "empty")
     assert assert_bot_tests_pass(tmp_path / "echo").passed == 1
-    (tmp_path / "echo" / "tests" / "wrong.convo").write_text('test "w"\n  user: hi\n  bot: Bye\n', encoding="utf-8")
+    (tmp_path / "echo" / "tests" / "wrong.convo").write_text(
+        'test "w"\n  user: hi\n  bot: Bye\n', encoding="utf-8"
+    )
     with pytest.raises(AssertionError) as raised:
         assert_bot_tests_pass(tmp_path / "echo")
     assert "- bot: Bye" in str(raised.value) and "1 passed, 1 failed" in str(raised.value)
+
+
+def test_a_folder_of_bots_is_named_as_such(tmp_path: Path) -> None:
+    from flowbot.scaffold import create_bot
+
+    create_bot(tmp_path / "bots" / "one", "empty")
+    create_bot(tmp_path / "bots" / "two", "empty")
+    report = run_bot_tests(tmp_path / "bots")
+    assert (
+        report.setup
+        == f"{tmp_path / 'bots'} is a folder of bots (one, two): name one, e.g. {tmp_path / 'bots' / 'one'}"
+    )
