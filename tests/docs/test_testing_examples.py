@@ -32,3 +32,12 @@ def test_the_weather_examples_pass_against_the_weather_bot(number: int, tmp_path
     path.write_text(BLOCKS[number], encoding="utf-8")
     report = run_bot_tests(ROOT / "bots" / "weather", [path])
     assert report.ok and report.passed >= 1, render_report(report)
+
+
+def test_the_readme_example_passes_against_the_weather_bot(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("mock GET https://wttr.in/*")
+    path = tmp_path / "readme.convo"
+    path.write_text(readme[start : readme.index("```", start)], encoding="utf-8")
+    report = run_bot_tests(ROOT / "bots" / "weather", [path])
+    assert report.ok and report.passed == 2, render_report(report)
