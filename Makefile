@@ -16,14 +16,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Programs flowbot runs that pip cannot install: Graphviz's `dot` draws `bot graph --format svg`
-# (Debian's package; run as root). CI runs it before the tests.
+# (Debian's package; run as root). `make run` and `make test` install it first.
 system-deps:
 	@command -v dot >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends graphviz; }
 
-run: install
+run: install system-deps
 	$(BIN)/bot serve bots/support
 
-test: install
+test: install system-deps
 	$(BIN)/python -m pytest
 
 test-fast: install
