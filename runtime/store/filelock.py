@@ -12,6 +12,10 @@ store's open lock file, not to the process, so two stores of one process exclude
 (as the tests need), and closing one never drops the other's locks. Elsewhere they are classic
 POSIX locks, which belong to the process. Either way, the in-process queue in front of them
 (:class:`~flowbot.runtime.store.base.LockManager`) keeps two turns of one store apart.
+
+One more byte says who uses the file: a store for one process (which caches what it wrote)
+holds it exclusively, shared stores hold it in shared mode. So a second process can never open
+a file that a single-process store is using, which would make that store's cache lie.
 """
 
 from __future__ import annotations
@@ -25,15 +29,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from flowbot.errors import FlowbotError
+
 FIRST_DELAY = 0.0005
 MAX_DELAY = 0.01
 _OFFSETS = (1 << 62) - 1
+OWNER_BYTE = 1 << 62  # beyond every user's byte
 _OFD = getattr(fcntl, "F_OFD_SETLK", None)
 
 
 def _flock(kind: int, offset: int) -> bytes:
     # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD locks), padding
     return struct.pack("hhqqii", kind, os.SEEK_SET, offset, 1, 0, 0)
+
+
+class StoreBusyError(FlowbotError):
+    """The SQLite file is used by another process in a way that excludes this store."""
 
 
 def byte_of(bot_id: str, user_id: str) -> int:
@@ -56,14 +67,20 @@ class FileLocks:
             os.close(self._fd)
             self._fd = None
 
-    def _try(self, offset: int) -> bool:
+    def claim(self, *, exclusive: bool) -> bool:
+        """Take the owner byte (exclusive: this store alone; else shared with other shared
+        stores); False when another store's use of the file is incompatible."""
+        return self._try(OWNER_BYTE, exclusive=exclusive)
+
+    def _try(self, offset: int, *, exclusive: bool = True) -> bool:
         if self._fd is None:
             raise RuntimeError("the lock file is not open")
         try:
             if _OFD is not None:
-                fcntl.fcntl(self._fd, _OFD, _flock(fcntl.F_WRLCK, offset))
+                fcntl.fcntl(self._fd, _OFD, _flock(fcntl.F_WRLCK if exclusive else fcntl.F_RDLCK, offset))
             else:
-                fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+                mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+                fcntl.lockf(self._fd, mode | fcntl.LOCK_NB, 1, offset)
         except (BlockingIOError, PermissionError):  # EAGAIN or EACCES: another owner holds it
             return False
         return True

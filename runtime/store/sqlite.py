@@ -40,6 +40,7 @@ from flowbot.runtime.store.base import StateStore
 from flowbot.runtime.store.base import apply_bot_changes
 from flowbot.runtime.store.base import due_of
 from flowbot.runtime.store.filelock import FileLocks
+from flowbot.runtime.store.filelock import StoreBusyError
 from flowbot.runtime.store.memory import dump_memory
 from flowbot.runtime.store.memory import dump_record
 from flowbot.runtime.store.migrations import RUNTIME
@@ -75,7 +76,8 @@ class SqliteStore(StateStore):
     ) -> None:
         self.path = Path(path)
         self.shared = shared
-        self._file_locks = FileLocks(self.path.with_name(self.path.name + "-locks")) if shared else None
+        self._owner = FileLocks(self.path.with_name(self.path.name + "-locks"))
+        self._file_locks = self._owner if shared else None
         self.synchronous = synchronous
         self.cache_size = cache_size
         self.commit_in_thread = commit_in_thread
@@ -103,11 +105,17 @@ class SqliteStore(StateStore):
         if self._task is not None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._owner.open()
+        if not self._owner.claim(exclusive=not self.shared):
+            self._owner.close()
+            raise StoreBusyError(
+                f"{self.path} is in use by another process"
+                + ("" if self.shared else " (this store caches what it writes, so it must be alone)")
+                + ": serve it from one `bot serve --workers N`, or use PostgreSQL for several servers"
+            )
         self._writer = self._connect()
         migrate_sqlite(self._writer, [RUNTIME], automatic_only=True)
         self._reader = self._connect()
-        if self._file_locks is not None:
-            self._file_locks.open()
         if self.commit_in_thread:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flowbot-sqlite")
         self._queue = asyncio.Queue()
@@ -126,8 +134,7 @@ class SqliteStore(StateStore):
             if connection is not None:
                 connection.close()
         self._reader = self._writer = None
-        if self._file_locks is not None:
-            self._file_locks.close()
+        self._owner.close()
 
     def _require_reader(self) -> sqlite3.Connection:
         if self._reader is None:

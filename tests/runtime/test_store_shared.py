@@ -227,3 +227,25 @@ async def test_postgres_migrate_off_refuses_an_unmigrated_schema(postgres_url: s
     checked = PostgresStore(f"{postgres_url}&migrate=off")
     await checked.open()
     await checked.close()
+
+
+async def test_a_sqlite_file_is_either_one_stores_or_shared(tmp_path: Path) -> None:
+    from flowbot.runtime.store.filelock import StoreBusyError
+
+    path = tmp_path / "state.db"
+    alone = SqliteStore(path)
+    await alone.open()
+    for intruder in (SqliteStore(path), SqliteStore(path, shared=True)):
+        with pytest.raises(StoreBusyError, match="in use by another process"):
+            await intruder.open()
+    await alone.close()
+    first, second = SqliteStore(path, shared=True), SqliteStore(path, shared=True)
+    await first.open()
+    await second.open()
+    with pytest.raises(StoreBusyError, match="must be alone"):
+        await SqliteStore(path).open()
+    await first.close()
+    await second.close()
+    reopened = SqliteStore(path)
+    await reopened.open()
+    await reopened.close()
