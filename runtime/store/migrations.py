@@ -34,6 +34,27 @@ _SQLITE_INITIAL = Migration(
 # no parsing, and it holds any string (jsonb refuses \u0000). Bot memory is one row per key, so
 # that a turn's changes are applied by the database (upsert and delete of its keys) in the same
 # statement as the record, whichever process wrote the other keys.
+# A turn starts with one round trip: take the user's advisory lock (with the lease's expiry),
+# then read the record and the bot memory. In a VOLATILE function each query takes a new
+# snapshot, so the reads see every commit made before the lock was granted (a single SELECT
+# calling pg_advisory_lock would read the snapshot taken before it waited: a stale record).
+_LOCK_AND_LOAD = """
+CREATE OR REPLACE FUNCTION flowbot_lock_and_load(lock_key BIGINT, ttl TEXT, bot TEXT, target TEXT)
+RETURNS TABLE (record TEXT, memory_keys TEXT[], memory_values TEXT[])
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF ttl IS NOT NULL THEN
+        PERFORM set_config('idle_session_timeout', ttl, false);
+    END IF;
+    PERFORM pg_advisory_lock(lock_key);
+    RETURN QUERY SELECT
+        (SELECT c.data FROM conversations c WHERE c.bot_id = bot AND c.user_id = target),
+        m.keys, m.vals
+    FROM (SELECT array_agg(b.key) AS keys, array_agg(b.value) AS vals FROM bot_memory b WHERE b.bot_id = bot) m;
+END
+$$
+"""
+
 _POSTGRES_INITIAL = Migration(
     1,
     "conversations and bot memory",
@@ -53,6 +74,7 @@ _POSTGRES_INITIAL = Migration(
             value TEXT NOT NULL,
             PRIMARY KEY (bot_id, key)
         )""",
+        _LOCK_AND_LOAD,
     ),
 )
 

@@ -31,7 +31,9 @@ from flowbot.runtime.store.memory import dump_record
 from flowbot.runtime.store.migrations import RUNTIME
 from flowbot.runtime.store.pglock import SERVER_SETTINGS
 from flowbot.runtime.store.pglock import Lease
+from flowbot.runtime.store.pglock import LeaseKeeper
 from flowbot.runtime.store.pglock import advisory_lease
+from flowbot.runtime.store.pglock import keep_session
 from flowbot.runtime.store.pglock import lock_key
 from flowbot.runtime.store.schema import Component
 from flowbot.runtime.store.schema import SchemaError
@@ -46,6 +48,11 @@ MIN_TTL_VERSION = 140000  # idle_session_timeout exists from PostgreSQL 14 on
 
 _LOAD = "SELECT data FROM conversations WHERE bot_id = $1 AND user_id = $2"
 _LOAD_BOT = "SELECT key, value FROM bot_memory WHERE bot_id = $1"
+_SAVE_RECORD = """
+INSERT INTO conversations (bot_id, user_id, data, session_expiry, due) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (bot_id, user_id) DO UPDATE
+SET data = excluded.data, session_expiry = excluded.session_expiry, due = excluded.due
+"""
 # One statement: the record, the deleted keys and the set keys of bot memory, atomically.
 _SAVE = """
 WITH record AS (
@@ -76,6 +83,7 @@ async def create_pool(dsn: str, options: PostgresOptions, *, max_size: int | Non
         dsn,
         min_size=min(options.pool_min, size),
         max_size=size,
+        reset=keep_session,
         server_settings={"search_path": options.schema, "application_name": "flowbot", **SERVER_SETTINGS},
     )
 
@@ -108,7 +116,7 @@ class PostgresStore(StateStore):
         self.dsn, self.options = parse_postgres_url(url)
         self._pool: Any = None
         self._locks = LockManager()
-        self._ttl: float | None = self.options.lock_ttl
+        self._keeper = LeaseKeeper(self.options.lock_ttl)
         self._lease: contextvars.ContextVar[tuple[tuple[str, str], Lease] | None] = contextvars.ContextVar(
             f"flowbot-postgres-lease-{id(self)}", default=None
         )
@@ -128,13 +136,15 @@ class PostgresStore(StateStore):
             async with pool.acquire() as connection:
                 if connection.get_server_version() < (14,):
                     logger.warning("PostgreSQL < 14: a frozen lock holder keeps its user's lock (no lock_ttl)")
-                    self._ttl = None
+                    self._keeper.ttl = None
         except BaseException:
             await pool.close()
             raise
         self._pool = pool
+        self._keeper.start()
 
     async def close(self) -> None:
+        await self._keeper.stop()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
@@ -147,29 +157,46 @@ class PostgresStore(StateStore):
     @asynccontextmanager
     async def _hold(self, bot_id: str, user_id: str) -> AsyncIterator[None]:
         key = lock_key(self.options.schema, bot_id, user_id)
-        async with self._locks.hold(bot_id, user_id), advisory_lease(self.pool, key, self._ttl) as lease:
+        async with (
+            self._locks.hold(bot_id, user_id),
+            advisory_lease(self.pool, self._keeper, key, bot_id, user_id) as lease,
+        ):
             token = self._lease.set(((bot_id, user_id), lease))
             try:
                 yield
             finally:
                 self._lease.reset(token)
 
-    async def _run(self, bot_id: str, user_id: str | None, operation: Any) -> Any:
-        """Run ``operation(connection)`` on the lease of this task's lock when it covers the user
-        (or any lease for bot-wide reads), else on a pooled connection."""
+    def _held(self, bot_id: str, user_id: str | None) -> Lease | None:
+        """The lease of this task's lock when it covers the user (for bot-wide reads: the bot)."""
         held = self._lease.get()
-        if held is not None and (user_id is None or held[0] == (bot_id, user_id)):
-            return await held[1].run(operation)
+        if held is None or held[0][0] != bot_id or (user_id is not None and held[0][1] != user_id):
+            return None
+        return held[1]
+
+    async def _run(self, bot_id: str, user_id: str | None, operation: Any) -> Any:
+        """Run ``operation(connection)`` on the lease when there is one, else on a pooled connection."""
+        lease = self._held(bot_id, user_id)
+        if lease is not None:
+            return await lease.run(operation)
         async with self.pool.acquire() as connection:
             return await operation(connection)
 
     # -- reads and writes -------------------------------------------------------------------------
 
     async def load(self, bot_id: str, user_id: str) -> ConversationRecord:
-        text = await self._run(bot_id, user_id, lambda c: c.fetchval(_LOAD, bot_id, user_id))
+        lease = self._held(bot_id, user_id)
+        if lease is not None and lease.has_record:
+            text = lease.record  # read with the lock or saved since: nobody else can write it
+        else:
+            text = await self._run(bot_id, user_id, lambda c: c.fetchval(_LOAD, bot_id, user_id))
         return ConversationRecord() if text is None else ConversationRecord.model_validate_json(text)
 
     async def load_bot_memory(self, bot_id: str) -> dict[str, Any]:
+        lease = self._held(bot_id, None)
+        if lease is not None and lease.memory is not None:
+            memory, lease.memory = lease.memory, None  # once: later reads see other users' changes
+            return {key: json.loads(value) for key, value in memory.items()}
         rows = await self._run(bot_id, None, lambda c: c.fetch(_LOAD_BOT, bot_id))
         return {row[0]: json.loads(row[1]) for row in rows}
 
@@ -178,9 +205,15 @@ class PostgresStore(StateStore):
     ) -> None:
         # serialize everything first: nothing is stored unless all of it can be
         text = dump_record(record)
-        deleted, keys, values = _bot_changes(bot_changes)
-        args = (bot_id, user_id, text, record.session_expiry, due_of(record), deleted, keys, values)
-        await self._run(bot_id, user_id, lambda c: c.execute(_SAVE, *args))
+        args: tuple[Any, ...] = (bot_id, user_id, text, record.session_expiry, due_of(record))
+        if bot_changes:
+            query, args = _SAVE, (*args, *_bot_changes(bot_changes))
+        else:
+            query = _SAVE_RECORD  # most turns: a plain upsert costs the server less than the CTE
+        await self._run(bot_id, user_id, lambda c: c.execute(query, *args))
+        lease = self._held(bot_id, user_id)
+        if lease is not None:
+            lease.record, lease.has_record = text, True
 
     async def expired(self, now: float, limit: int = 1000) -> list[ExpiredConversation]:
         async with self.pool.acquire() as connection:

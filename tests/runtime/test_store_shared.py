@@ -165,10 +165,11 @@ async def test_a_frozen_holder_loses_its_lock_and_cannot_save(
 
     frozen = PostgresStore(f"{postgres_url}&lock_ttl=1")
     other = PostgresStore(postgres_url)
+    monkeypatch.setattr(pglock.LeaseKeeper, "start", lambda self: None)
     await frozen.open()
+    monkeypatch.undo()
     await other.open()
     try:
-        monkeypatch.setattr(pglock.Lease, "start_heartbeat", lambda self: None)
         async with frozen.lock("bot", "u"):
             stale = await frozen.load("bot", "u")
             async with asyncio.timeout(10):
