@@ -43,7 +43,11 @@ CASES = [("sqlite", 1), ("sqlite", 2), ("postgres", 1), ("postgres", 2)]
 
 
 def _postgres_base() -> str:
-    return os.environ.get("FLOWBOT_BENCH_POSTGRES_URL") or os.environ.get("FLOWBOT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES
+    return (
+        os.environ.get("FLOWBOT_BENCH_POSTGRES_URL")
+        or os.environ.get("FLOWBOT_TEST_POSTGRES_URL")
+        or DEFAULT_POSTGRES
+    )
 
 
 def _with_schema(base: str, schema: str) -> str:
@@ -183,7 +187,9 @@ def _report(results: list[tuple[str, int, dict[str, Any]]], args: argparse.Names
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.scale", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m benchmarks.scale",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=8)
@@ -216,7 +222,11 @@ def main(argv: list[str] | None = None) -> None:
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
-    saved = {"cases": [{"store": s, "workers": w, **r} for s, w, r in results], "loadavg": load, "users": args.users}
+    saved = {
+        "cases": [{"store": s, "workers": w, **r} for s, w, r in results],
+        "loadavg": load,
+        "users": args.users,
+    }
     (RESULTS / "scale.json").write_text(json.dumps(saved, indent=2) + "\n")
 
 

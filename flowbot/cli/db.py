@@ -61,7 +61,9 @@ def status(store: str | None, data_dir: Path) -> None:
     for entry in statuses:
         line = f"  {entry.component}: version {entry.current} of {entry.latest}"
         if entry.pending:
-            pending = ", ".join(f"{m.version} {m.name}" + ("" if m.automatic else " (manual)") for m in entry.pending)
+            pending = ", ".join(
+                f"{m.version} {m.name}" + ("" if m.automatic else " (manual)") for m in entry.pending
+            )
             line += f"; pending: {pending}"
         click.echo(line)
     if any(entry.pending for entry in statuses):

@@ -41,7 +41,9 @@ def check_storage(settings: Settings, workers: int) -> None:
 
     url = settings.database_url
     if workers > 1 and url == "memory://":
-        raise click.ClickException("--workers: the memory store lives in one process; use SQLite or PostgreSQL")
+        raise click.ClickException(
+            "--workers: the memory store lives in one process; use SQLite or PostgreSQL"
+        )
     run_admin(database.preflight(url, settings.data_dir, shared=workers > 1))
     if settings.redis.url:
         run_admin(database.ping_redis(settings.redis.url))

@@ -92,7 +92,9 @@ async def prepare_schema(pool: Any, options: PostgresOptions, components: tuple[
     """Apply the safe migrations (``migrate=auto``), or check that none is pending (``off``)."""
     async with pool.acquire() as connection:
         if options.migrate == "auto":
-            applied = await migrate_postgres(connection, components, schema=options.schema, automatic_only=True)
+            applied = await migrate_postgres(
+                connection, components, schema=options.schema, automatic_only=True
+            )
             for name in applied:
                 logger.info("schema %s: applied migration %s", options.schema, name)
             return
@@ -135,7 +137,9 @@ class PostgresStore(StateStore):
             await prepare_schema(pool, self.options, (RUNTIME,))
             async with pool.acquire() as connection:
                 if connection.get_server_version() < (14,):
-                    logger.warning("PostgreSQL < 14: a frozen lock holder keeps its user's lock (no lock_ttl)")
+                    logger.warning(
+                        "PostgreSQL < 14: a frozen lock holder keeps its user's lock (no lock_ttl)"
+                    )
                     self._keeper.ttl = None
         except BaseException:
             await pool.close()
@@ -218,4 +222,6 @@ class PostgresStore(StateStore):
     async def expired(self, now: float, limit: int = 1000) -> list[ExpiredConversation]:
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(_EXPIRED, now, limit)
-        return [ExpiredConversation(bot, user, "session" if session else "context") for bot, user, session in rows]
+        return [
+            ExpiredConversation(bot, user, "session" if session else "context") for bot, user, session in rows
+        ]

@@ -301,7 +301,9 @@ class SqliteStore(StateStore):
             if current is None:
                 text = known.get(bot_id)
                 if text is None:
-                    row = connection.execute("SELECT data FROM bot_memory WHERE bot_id = ?", (bot_id,)).fetchone()
+                    row = connection.execute(
+                        "SELECT data FROM bot_memory WHERE bot_id = ?", (bot_id,)
+                    ).fetchone()
                     text = row[0] if row else "{}"
                 current = json.loads(text)
             memories[bot_id] = apply_bot_changes(current, bot_changes)

@@ -32,7 +32,9 @@ def test_status_then_upgrade_then_status(store_url: str, tmp_path: Path) -> None
     assert "server: version 0 of 1; pending: 1 users, API keys, outbox" in out
     code, out = run("db", "upgrade", "--store", store_url, "--data-dir", data)
     assert code == 0, out
-    assert "applied runtime:1 conversations and bot memory" in out and "up to date (2 migrations applied)" in out
+    assert (
+        "applied runtime:1 conversations and bot memory" in out and "up to date (2 migrations applied)" in out
+    )
     code, out = run("db", "upgrade", "--store", store_url, "--data-dir", data)
     assert code == 0 and out.strip().endswith(": up to date"), out
     code, out = run("db", "status", "--store", store_url, "--data-dir", data)
@@ -49,7 +51,9 @@ def test_the_default_store_is_sqlite_in_the_data_folder(tmp_path: Path) -> None:
 def test_bad_urls_are_clear_errors(tmp_path: Path) -> None:
     code, out = run("db", "status", "--store", "mysql://db/x", "--data-dir", str(tmp_path))
     assert code == 1 and "Error: unknown store 'mysql://db/x'" in out
-    code, out = run("db", "status", "--store", "postgresql://u:secret@127.0.0.1:9/x", "--data-dir", str(tmp_path))
+    code, out = run(
+        "db", "status", "--store", "postgresql://u:secret@127.0.0.1:9/x", "--data-dir", str(tmp_path)
+    )
     assert code == 1 and "cannot connect to postgresql://u:***@127.0.0.1:9/x" in out
     assert "secret" not in out
     code, out = run("db", "status", "--store", "postgresql://h/x?pool_max=0", "--data-dir", str(tmp_path))

@@ -45,7 +45,9 @@ def test_sqlite_migrations_apply_in_order_once(tmp_path: Path) -> None:
 
 
 def test_a_failed_sqlite_migration_leaves_nothing(tmp_path: Path) -> None:
-    broken = Component("notes", sqlite=(FIRST, Migration(2, "broken", ("ALTER TABLE nowhere ADD x",))), postgres=())
+    broken = Component(
+        "notes", sqlite=(FIRST, Migration(2, "broken", ("ALTER TABLE nowhere ADD x",))), postgres=()
+    )
     connection = sqlite3.connect(tmp_path / "db.sqlite", isolation_level=None)
     with pytest.raises(sqlite3.OperationalError):
         migrate_sqlite(connection, [broken], automatic_only=True)
@@ -91,7 +93,9 @@ async def test_postgres_workers_starting_together_migrate_once(postgres_url: str
 
 
 async def test_a_failed_postgres_migration_leaves_nothing(postgres_url: str) -> None:
-    broken = Component("notes", sqlite=(), postgres=(FIRST, Migration(2, "broken", ("ALTER TABLE nowhere ADD x int",))))
+    broken = Component(
+        "notes", sqlite=(), postgres=(FIRST, Migration(2, "broken", ("ALTER TABLE nowhere ADD x int",)))
+    )
     connection, schema = await _connect(postgres_url)
     try:
         with pytest.raises(asyncpg.PostgresError):

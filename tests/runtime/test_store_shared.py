@@ -42,7 +42,10 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def pair(shared_url: str, tmp_path: Path) -> AsyncIterator[Pair]:
-    first, second = create_store(shared_url, tmp_path, shared=True), create_store(shared_url, tmp_path, shared=True)
+    first, second = (
+        create_store(shared_url, tmp_path, shared=True),
+        create_store(shared_url, tmp_path, shared=True),
+    )
     await first.open()
     await second.open()
     yield first, second

@@ -42,7 +42,9 @@ BOT_CONFIGS: dict[str, dict[str, Any]] = {
 
 
 class Harness:
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, redis_url: str | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, redis_url: str | None = None
+    ) -> None:
         """``redis_url``: rate limits and proactive notifications through Redis, as ``bot serve
         --redis`` does; several harnesses on one data folder then stand for several processes."""
         self.data_dir = data_dir

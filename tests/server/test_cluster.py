@@ -104,7 +104,9 @@ async def test_a_message_delivered_by_one_process_reaches_a_stream_on_the_other(
             # the notification, not the stream's poll (every 5 s with a notifier), brought it
             assert time.monotonic() - sent < 2.0
         # taken once: nothing is left for the user's next answer on either process
-        answer = await client.post(second_url + CONVERSE.format(bot="support", user="u1"), json={"text": "hi"})
+        answer = await client.post(
+            second_url + CONVERSE.format(bot="support", user="u1"), json={"text": "hi"}
+        )
         assert [r["text"] for r in answer.json()["responses"] if r["type"] == "text"] == ["support/u1: hi"]
 
 

@@ -79,7 +79,9 @@ async def test_outbox_is_ordered_and_taken_once(make_store: StoreFactory) -> Non
         for n in range(20):
             await first.push_outbox("b", "u", [{"n": n}, {"n": f"{n}b"}], float(n))
         await first.push_outbox("b", "other", [{"n": "other"}], 0.0)
-        takes = await asyncio.gather(*(store.take_outbox("b", "u") for store in (first, second, first, second)))
+        takes = await asyncio.gather(
+            *(store.take_outbox("b", "u") for store in (first, second, first, second))
+        )
         taken = [m.payload for batch in takes for m in batch]
         assert sorted(map(str, taken)) == sorted(
             str({"n": n}) for n in [*range(20), *(f"{n}b" for n in range(20))]

@@ -33,6 +33,7 @@ def _migrate(path: Path) -> None:
     finally:
         connection.close()
 
+
 class SqliteServerStore:
     def __init__(self, path: Path) -> None:
         self.path = path
