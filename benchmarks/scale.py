@@ -158,12 +158,22 @@ def measure(store: str, workers: int, bot: Path, args: argparse.Namespace, workd
         process.wait(90)
 
 
+def _median(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median rate, plus the range of rates over the rounds."""
+    measured = sorted((r for r in rounds if "rps" in r), key=lambda r: r["rps"])
+    if not measured:
+        return rounds[0]
+    middle = dict(measured[(len(measured) - 1) // 2])
+    middle["rps_range"] = (measured[0]["rps"], measured[-1]["rps"])
+    return middle
+
+
 def _report(results: list[tuple[str, int, dict[str, Any]]], args: argparse.Namespace) -> str:
     baseline = next((r for s, w, r in results if (s, w) == ("sqlite", 1) and "rps" in r), None)
     one = {s: r["rps"] for s, w, r in results if w == 1 and "rps" in r}
     lines = [
-        f"{'store':10} {'workers':>7} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs SQLite 1w':>12}"
-        f" {'vs 1 worker':>11} {'errors':>6} {'flowbot CPU':>11} {'PG CPU':>7} {'busy':>5}"
+        f"{'store':10} {'workers':>7} {'turns/s':>9} {'range':>11} {'p50 ms':>7} {'p99 ms':>7}"
+        f" {'vs SQLite 1w':>12} {'vs 1 worker':>11} {'errors':>6} {'flowbot CPU':>11} {'PG CPU':>7} {'busy':>5}"
     ]
     for store, workers, result in results:
         if "rps" not in result:
@@ -171,18 +181,42 @@ def _report(results: list[tuple[str, int, dict[str, Any]]], args: argparse.Names
             continue
         vs_base = f"{result['rps'] / baseline['rps']:.2f}x" if baseline else "-"
         vs_one = f"{result['rps'] / one[store]:.2f}x" if store in one else "-"
+        low, high = result["rps_range"]
         lines.append(
-            f"{store:10} {workers:7d} {result['rps']:9.0f} {result['p50_ms']:8.2f} {result['p99_ms']:8.2f}"
-            f" {vs_base:>12} {vs_one:>11} {result['non_2xx']:6d}"
+            f"{store:10} {workers:7d} {result['rps']:9.0f} {f'{low:.0f}-{high:.0f}':>11}"
+            f" {result['p50_ms']:7.1f} {result['p99_ms']:7.1f} {vs_base:>12} {vs_one:>11} {result['non_2xx']:6d}"
             f" {result['flowbot_cpu_ms_per_turn']:9.2f}ms {result['postgres_cpu_ms_per_turn']:5.2f}ms"
             f" {result['machine_busy']:5.0%}"
         )
     tool = next((r["tool"] for _, _, r in results if "tool" in r), "?")
     lines.append(
-        f"({args.users} users at once over loopback, {args.seconds} s a case, {os.cpu_count()} CPUs, load: {tool};"
-        " CPU: per turn, of the bot serve processes and of every postgres process; busy: the machine's CPUs)"
+        f"(median of {args.rounds} rounds, cases alternating; {args.users} users at once over loopback,"
+        f" {args.seconds} s a case, {os.cpu_count()} CPUs, load: {tool}; CPU: per turn, of the bot serve"
+        " processes and of every postgres process; busy: the machine's CPUs during the case)"
     )
     return "\n".join(lines)
+
+
+def _run_cases(
+    cases: list[tuple[str, int]], args: argparse.Namespace, workdir: Path, schemas: list[str]
+) -> list[tuple[str, int, dict[str, Any]]]:
+    pg_base = _postgres_base()
+    unreachable = asyncio.run(_postgres_reachable(pg_base))
+    bot = write_bot(workdir / "bot")
+    rounds: dict[tuple[str, int], list[dict[str, Any]]] = {case: [] for case in cases}
+    for number in range(args.rounds):
+        for kind, workers in cases:
+            if kind == "postgres" and unreachable:
+                rounds[(kind, workers)].append({"skipped": unreachable})
+                continue
+            if kind == "postgres":
+                schemas.append(f"flowbot_bench_{uuid.uuid4().hex[:10]}")
+                store = _with_schema(pg_base, schemas[-1])
+            else:
+                store = f"sqlite:///{workdir / f'state-{number}-{workers}.sqlite'}"
+            print(f"  round {number + 1}: {kind}, {workers} worker(s)...", flush=True)
+            rounds[(kind, workers)].append(measure(store, workers, bot, args, workdir))
+    return [(kind, workers, _median(rounds[(kind, workers)])) for kind, workers in cases]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -192,40 +226,25 @@ def main(argv: list[str] | None = None) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cases", default=",".join(f"{s}:{w}" for s, w in CASES), help="store:workers,...")
     args = parser.parse_args([] if argv is None else argv)
     cases = [(case.split(":")[0], int(case.split(":")[1])) for case in args.cases.split(",")]
-    pg_base = _postgres_base()
-    unreachable = asyncio.run(_postgres_reachable(pg_base))
     schemas: list[str] = []
-    results: list[tuple[str, int, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory() as folder:
-        workdir = Path(folder)
-        bot = write_bot(workdir / "bot")
         try:
-            for kind, workers in cases:
-                if kind == "postgres" and unreachable:
-                    results.append((kind, workers, {"skipped": unreachable}))
-                    continue
-                if kind == "postgres":
-                    schemas.append(f"flowbot_bench_{uuid.uuid4().hex[:10]}")
-                    store = _with_schema(pg_base, schemas[-1])
-                else:
-                    store = f"sqlite:///{workdir / f'state-{workers}.sqlite'}"
-                print(f"  {kind}, {workers} worker(s)...", flush=True)
-                results.append((kind, workers, measure(store, workers, bot, args, workdir)))
+            results = _run_cases(cases, args, Path(folder), schemas)
         finally:
             if schemas:
-                asyncio.run(_drop_schemas(pg_base, schemas))
-    report = _report(results, args)
-    print(report)
+                asyncio.run(_drop_schemas(_postgres_base(), schemas))
+    print(_report(results, args))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    load = os.getloadavg()
     saved = {
         "cases": [{"store": s, "workers": w, **r} for s, w, r in results],
-        "loadavg": load,
+        "loadavg": os.getloadavg(),
         "users": args.users,
+        "rounds": args.rounds,
     }
     (RESULTS / "scale.json").write_text(json.dumps(saved, indent=2) + "\n")
 
