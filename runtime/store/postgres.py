@@ -84,7 +84,11 @@ async def create_pool(dsn: str, options: PostgresOptions, *, max_size: int | Non
         min_size=min(options.pool_min, size),
         max_size=size,
         reset=keep_session,
-        server_settings={"search_path": options.schema, "application_name": "flowbot", **SERVER_SETTINGS},
+        server_settings={
+            "search_path": f'"{options.schema}"',
+            "application_name": "flowbot",
+            **SERVER_SETTINGS,
+        },
     )
 
 
