@@ -113,8 +113,15 @@ class SqliteStore(StateStore):
                 + ("" if self.shared else " (this store caches what it writes, so it must be alone)")
                 + ": serve it from one `bot serve --workers N`, or use PostgreSQL for several servers"
             )
-        self._writer = self._connect()
-        migrate_sqlite(self._writer, [RUNTIME], automatic_only=True)
+        try:
+            self._writer = self._connect()
+            migrate_sqlite(self._writer, [RUNTIME], automatic_only=True)
+        except BaseException:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+            self._owner.close()
+            raise
         self._reader = self._connect()
         if self.commit_in_thread:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flowbot-sqlite")

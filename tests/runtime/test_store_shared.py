@@ -220,6 +220,9 @@ async def test_a_sqlite_database_from_a_newer_flowbot_is_refused(tmp_path: Path)
         connection.execute("INSERT INTO flowbot_migrations VALUES ('runtime', 99, 'future', 0)")
     with pytest.raises(SchemaError, match="version 99, newer than this flowbot knows"):
         await SqliteStore(tmp_path / "state.db").open()
+    # the refused store let go of the file: another store may open it (and is refused the same way)
+    with pytest.raises(SchemaError):
+        await SqliteStore(tmp_path / "state.db").open()
 
 
 async def test_postgres_migrate_off_refuses_an_unmigrated_schema(postgres_url: str) -> None:
