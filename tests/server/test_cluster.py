@@ -7,8 +7,11 @@ tests need FLOWBOT_TEST_REDIS_URL (``.ci/run`` sets it; they skip without it).""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import time
 from collections.abc import AsyncIterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -16,6 +19,7 @@ import pytest
 import uvicorn
 
 from flowbot.server.cluster import RedisCoordination
+from tests.cli.test_serve import _free_port
 from tests.server.conftest import Harness
 from tests.server.test_proactive import EVENTS
 from tests.server.test_proactive import _events
@@ -117,3 +121,53 @@ async def test_a_user_rate_limit_holds_across_processes(two_processes: list[tupl
         assert (await client.post(first_url + url, json={"text": "a"})).status_code == 200
         refused = await client.post(second_url + url, json={"text": "b"})
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+
+
+def _redis_server(port: int, folder: Path) -> subprocess.Popen[bytes]:
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    return subprocess.Popen(
+        [*command, "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+async def test_notifications_resume_after_redis_restarts(tmp_path: Path, redis_url: str) -> None:
+    """A Redis of our own (the shared one must not be stopped): stop it, start it again, and the
+    notifier subscribes again by itself; meanwhile rate limits stay open."""
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is needed to restart a Redis of the test's own")
+    port = _free_port()
+    server = _redis_server(port, tmp_path)
+    coordination = RedisCoordination(f"redis://127.0.0.1:{port}/0")
+    heard: list[tuple[str, str]] = []
+    coordination.notifier.listen(lambda bot, user: heard.append((bot, user)))
+    try:
+        await _until(lambda: _answers(port))
+        await coordination.start()
+        await asyncio.wait_for(coordination.notifier.subscribed.wait(), 10)
+        server.kill()
+        server.wait()
+        await _until(lambda: not coordination.notifier.subscribed.is_set())
+        assert (await coordination.limiter.hit("k", 1, 60.0)).allowed
+        server = _redis_server(port, tmp_path)
+        await asyncio.wait_for(coordination.notifier.subscribed.wait(), 15)
+        publisher = RedisCoordination(f"redis://127.0.0.1:{port}/0")
+        await publisher.notifier.publish("b", "u")
+        await publisher.close()
+        await _until(lambda: heard == [("b", "u")])
+    finally:
+        await coordination.close()
+        server.kill()
+        server.wait()
+
+
+def _answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
