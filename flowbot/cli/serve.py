@@ -16,6 +16,13 @@ if TYPE_CHECKING:
     from flowbot.settings import Settings
 
 
+def cores() -> int:
+    """The CPU cores this process may run on (its affinity: a container's share, not the host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 class _Workers(click.ParamType):
     name = "N|auto"
 
@@ -24,7 +31,7 @@ class _Workers(click.ParamType):
             return value
         text = str(value).strip().lower()
         if text == "auto":
-            return os.cpu_count() or 1
+            return cores()
         if text.isdigit() and int(text) >= 1:
             return int(text)
         self.fail(f"{value!r} is not a number of workers (1 or more) or 'auto'", param, ctx)

@@ -70,3 +70,11 @@ def test_serve_refuses_what_cannot_work_before_starting(tmp_path: Path, compat_b
     assert code == 1 and "Error: cannot use the store postgresql://127.0.0.1:9/x" in out
     code, out = run("serve", str(compat_bots), "--redis", "redis://127.0.0.1:9/0", "--data-dir", data)
     assert code == 1 and "Error: cannot reach Redis at redis://127.0.0.1:9/0" in out
+
+
+def test_workers_auto_is_one_per_core_this_process_may_use() -> None:
+    from flowbot.cli.serve import WORKERS
+    from flowbot.cli.serve import cores
+
+    assert WORKERS.convert("auto", None, None) == cores() >= 1
+    assert WORKERS.convert("3", None, None) == 3
