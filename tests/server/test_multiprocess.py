@@ -35,7 +35,12 @@ from tests.runtime.botkit import flow
 from tests.runtime.botkit import node
 from tests.runtime.botkit import write_bot
 
-COUNT = """async def run(event, user):
+# The action takes a few milliseconds, as real work would: 200 turns of one user then last long
+# enough for the kill to land in the middle, however busy the machine is.
+COUNT = """import asyncio
+
+async def run(event, user):
+    await asyncio.sleep(0.005)
     user["count"] = user.get("count", 0) + 1
     user.setdefault("log", []).append(event["payload"]["text"])
 """
@@ -122,13 +127,13 @@ def deployment(tmp_path: Path, postgres_url: str, redis_url: str) -> Iterator[De
     env = _env(postgres_url, redis_url)
     admin = str(tmp_path / "admin")
     assert "up to date" in _cli(env, "db", "upgrade", "--data-dir", admin)
-    _cli(
-        env, "users", "add", "ops@example.com", "--role", "admin", "--data-dir", admin, stdin=PASSWORD + "\n"
-    )
-    key = _cli(env, "keys", "create", "counter", "--data-dir", admin).strip()
     bot = write_counter_bot(tmp_path / "bots")
     started = [_start(bot, tmp_path / f"host-{n}", env, tmp_path / f"serve-{n}.log") for n in range(2)]
     try:
+        # while the servers start: a user and a key, in the database they share
+        user = ["users", "add", "ops@example.com", "--role", "admin", "--data-dir", admin]
+        _cli(env, *user, stdin=PASSWORD + "\n")
+        key = _cli(env, "keys", "create", "counter", "--data-dir", admin).strip()
         for server in started:
             _wait_ready(server)
         yield Deployment(started, postgres_url, key)
@@ -218,16 +223,14 @@ async def _kill_mid_load(servers: list[Server], url: str, tmp_path: Path) -> Non
         server = servers[i % 2]
         try:
             acknowledged.append(await _send(client, server.base, f"load-{i}"))
+            if len(acknowledged) == 40:  # at once, not at the next look of a polling loop
+                os.kill(victim.process.pid, signal.SIGKILL)
         except httpx.TransportError:
             assert server is victim, f"the surviving process failed request {i}"
             failed_on_victim += 1
 
     async with httpx.AsyncClient(timeout=90, limits=httpx.Limits(max_connections=400)) as client:
-        tasks = [asyncio.ensure_future(send(client, i)) for i in range(200)]
-        while len(acknowledged) < 40:
-            await asyncio.sleep(0.005)
-        os.kill(victim.process.pid, signal.SIGKILL)
-        await asyncio.gather(*tasks)
+        await asyncio.gather(*(send(client, i) for i in range(200)))
         assert failed_on_victim > 0, "the kill came too late to interrupt anything"
         # the survivor keeps serving, after everything acknowledged so far
         after = [await _send(client, survivor.base, f"after-{i}") for i in range(3)]
