@@ -125,7 +125,12 @@ class JwtTokenSettings(_Section):
 
 
 class DatabaseSettings(_Section):
-    # Empty: SQLite in the data folder (<data>/flowbot.sqlite).
+    # Empty: SQLite in the data folder (<data>/flowbot.sqlite); or postgresql://... (docs/deploy.md).
+    url: str = ""
+
+
+class RedisSettings(_Section):
+    # Empty: rate limits and stream notifications stay in each process; redis://host:6379/0 shares them.
     url: str = ""
 
 
@@ -143,6 +148,7 @@ class Settings(_Section):
     converse: ConverseSettings = Field(default_factory=ConverseSettings)
     jwtToken: JwtTokenSettings = Field(default_factory=JwtTokenSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     logs: LogsSettings = Field(default_factory=LogsSettings)
 
     @property

@@ -111,15 +111,18 @@ class ConversationService:
         *,
         data_dir: Path,
         database_url: str | None = None,
+        shared_store: bool = False,
         nlu_for: Callable[[BotDefinition], NluPredictor | None] | None = None,
         **options: Any,
     ) -> ConversationService:
         """A service for loaded bot definitions, with the store named by ``database_url`` (SQLite
-        under ``data_dir`` by default). ``options`` are the constructor's keyword arguments."""
+        under ``data_dir`` by default; ``shared_store``: other processes use it too, see
+        :func:`~flowbot.runtime.store.create_store`). ``options`` are the constructor's keyword
+        arguments."""
         registry = BotRegistry(
             bundle_for(d, nlu=nlu_for(d) if nlu_for else None) for d in definitions.values()
         )
-        return cls(registry, create_store(database_url, data_dir), **options)
+        return cls(registry, create_store(database_url, data_dir, shared=shared_store), **options)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,3 +70,64 @@ def service_url(name: str) -> str:
     if not url:
         pytest.skip(f"{name} is not set: this test needs the service (.ci/run sets it)")
     return url
+
+
+def _in_a_thread(coro_factory: Any) -> None:
+    # asyncio.run on its own thread: never inside (or beside) the event loop of pytest-asyncio
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coro_factory())
+        except BaseException as exc:  # reported to the caller
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """FLOWBOT_TEST_POSTGRES_URL with a fresh schema of its own (``?schema=flowbot_test_<random>``),
+    dropped at teardown, so that tests and runs sharing the server never see each other's rows."""
+    import asyncpg
+
+    base = service_url("FLOWBOT_TEST_POSTGRES_URL")
+    schema = f"flowbot_test_{uuid.uuid4().hex[:12]}"
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}schema={schema}&pool_max=4"
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(base)
+        try:
+            await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await connection.close()
+
+    _in_a_thread(drop)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """FLOWBOT_TEST_REDIS_URL with a fresh key prefix (``?prefix=flowbot_test_<random>``); the
+    prefix's keys are deleted at teardown."""
+    import redis.asyncio as redis
+
+    base = service_url("FLOWBOT_TEST_REDIS_URL")
+    prefix = f"flowbot_test_{uuid.uuid4().hex[:12]}"
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}prefix={prefix}"
+
+    async def clean() -> None:
+        client = redis.Redis.from_url(base)
+        try:
+            keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+            if keys:
+                await client.delete(*keys)
+        finally:
+            await client.aclose()
+
+    _in_a_thread(clean)

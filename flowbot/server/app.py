@@ -39,6 +39,7 @@ from flowbot.server.logs import AccessLog
 from flowbot.server.logs import AccessSink
 from flowbot.server.middleware import ServerMiddleware
 from flowbot.server.openapi import openapi_document
+from flowbot.server.proactive import Notifier
 from flowbot.server.proactive import ProactiveHub
 from flowbot.server.ratelimit import RateLimiter
 from flowbot.server.ratelimit import TokenBucketLimiter
@@ -133,6 +134,7 @@ def create_app(
     not_ready: str | None = None,
     access_log: AccessSink | None = None,
     resources: Sequence[Any] = (),
+    notifier: Notifier | None = None,
 ) -> Starlette:
     """The app. ``bots`` maps each served bot id to its serving settings (:func:`flowbot.settings.bot_serving`).
     The store is opened and closed with the app's lifespan; the conversation service is owned by
@@ -140,10 +142,12 @@ def create_app(
     that reason (the conversation service could not be built). ``access_log`` receives one dict
     per request (default: JSON lines on stderr when ``logs.accessLog`` is on). ``resources`` (such as
     the conversation service) are started (``await r.start()``) when the app starts and closed
-    (``await r.close()``), in reverse order, after in-flight turns have finished."""
+    (``await r.close()``), in reverse order, after in-flight turns have finished. ``limiter`` and
+    ``notifier`` are shared by several processes when they come from Redis
+    (:class:`flowbot.server.cluster.RedisCoordination`, which is then one of the ``resources``)."""
     clock = clock or SystemClock()
     limiter = limiter or TokenBucketLimiter(clock)
-    hub = ProactiveHub(store, clock)
+    hub = ProactiveHub(store, clock, notifier)
     ctx = ServerContext(
         settings=settings,
         conversations=conversations,

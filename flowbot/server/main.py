@@ -18,6 +18,7 @@ from flowbot.runtime.conversation import IncomingMessage
 from flowbot.runtime.conversation import TurnResult
 from flowbot.server.app import create_app
 from flowbot.server.bots import load
+from flowbot.server.cluster import RedisCoordination
 from flowbot.server.errors import ServiceUnavailableError
 from flowbot.server.logs import configure_logging
 from flowbot.server.store import store_from_url
@@ -36,6 +37,12 @@ class ServeSpec(BaseModel):
     log_level: str = "info"
     # bot serve --reload: the folder to watch for each bot id (the sources of a source bot)
     reload: dict[str, Path] | None = None
+    # How many processes serve the data folder: more than one makes a SQLite store lock users
+    # across processes (PostgreSQL always does).
+    workers: int = 1
+    # --store and --redis, over database.url and redis.url of the settings.
+    store: str | None = None
+    redis: str | None = None
 
 
 class UnavailableConversations:
@@ -66,11 +73,12 @@ class UnavailableConversations:
         raise ServiceUnavailableError(self.reason)
 
 
-def build_conversations(bots: dict[str, BotDefinition], settings: Settings) -> Any:
+def build_conversations(bots: dict[str, BotDefinition], settings: Settings, *, shared: bool = False) -> Any:
     """The runtime's conversation service for ``bots`` (imported here: the server knows nothing of
     flows). Its constructor is the runtime's; this is the one place that calls it. Each bot gets
     its NLU model (trained at build time, or trained once and cached in the data folder for
-    Botpress bots) and the shared, pooled Call API client."""
+    Botpress bots) and the shared, pooled Call API client. ``shared``: other processes use the
+    same store (``bot serve --workers N``)."""
     try:
         from flowbot.runtime.callapi.client import HttpApiClient
         from flowbot.runtime.nlu import load_or_train
@@ -83,22 +91,53 @@ def build_conversations(bots: dict[str, BotDefinition], settings: Settings) -> A
         bots,
         data_dir=settings.data_dir,
         database_url=settings.database_url,
+        shared_store=shared,
         nlu_for=lambda definition: load_or_train(definition, cache),
         api_client=HttpApiClient(),
     )
 
 
+def with_overrides(settings: Settings, store: str | None, redis: str | None) -> Settings:
+    """The settings with ``bot serve --store/--redis`` laid over ``database.url``/``redis.url``."""
+    update: dict[str, Any] = {}
+    if store:
+        update["database"] = settings.database.model_copy(update={"url": store})
+    if redis:
+        update["redis"] = settings.redis.model_copy(update={"url": redis})
+    return settings.model_copy(update=update) if update else settings
+
+
 def app_from_spec(spec: ServeSpec, environ: dict[str, str] | None = None) -> Starlette:
     settings = load_settings(spec.data_dir, os.environ if environ is None else environ)
+    settings = with_overrides(settings, spec.store, spec.redis)
     definitions = {bot_id: load(folder, bot_id) for bot_id, folder in spec.bots.items()}
     serving = {bot_id: bot_serving(settings, bot_id, bot.config) for bot_id, bot in definitions.items()}
-    conversations = build_conversations(definitions, settings)
+    conversations = build_conversations(definitions, settings, shared=spec.workers > 1)
     store = store_from_url(settings.database_url, settings.data_dir)
     unavailable = conversations.reason if isinstance(conversations, UnavailableConversations) else None
-    resources: list[Any] = [conversations]
+    redis = RedisCoordination(settings.redis.url) if settings.redis.url else None
+    resources: list[Any] = [redis, conversations] if redis else [conversations]
     if spec.reload is not None and unavailable is None:
         resources.append(reloader_for(spec, settings, conversations))
-    return create_app(settings, conversations, serving, store, not_ready=unavailable, resources=resources)
+    app = create_app(
+        settings,
+        conversations,
+        serving,
+        store,
+        not_ready=unavailable,
+        limiter=redis.limiter if redis else None,
+        notifier=redis.notifier if redis else None,
+        resources=resources,
+    )
+    if hasattr(conversations, "on_proactive"):
+        # what the janitor's timeout flows say reaches the user's stream, or the outbox
+        hub = app.state.ctx.hub
+
+        async def deliver(bot_id: str, user_id: str, result: TurnResult) -> None:
+            await hub.deliver(bot_id, user_id, result.responses)
+
+        conversations.on_proactive = deliver
+    return app
 
 
 def reloader_for(spec: ServeSpec, settings: Settings, conversations: Any) -> Any:

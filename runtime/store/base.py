@@ -29,7 +29,7 @@ from typing import Literal
 from flowbot.runtime.state import ConversationRecord
 from flowbot.runtime.turn import DELETED
 
-__all__ = ["DELETED", "ExpiredConversation", "LockManager", "StateStore", "apply_bot_changes"]
+__all__ = ["DELETED", "ExpiredConversation", "LockManager", "StateStore", "apply_bot_changes", "due_of"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,15 @@ def apply_bot_changes(memory: dict[str, Any], changes: dict[str, Any]) -> dict[s
         else:
             updated[key] = value
     return updated
+
+
+def due_of(record: ConversationRecord) -> float | None:
+    """When the janitor next has work for a record: its context expiry when the context is not
+    empty, else its session expiry (stores index it to find expired conversations)."""
+    due = record.session_expiry
+    if not record.context.is_empty and record.context_expiry is not None:
+        due = record.context_expiry if due is None else min(due, record.context_expiry)
+    return due
 
 
 class StateStore(ABC):

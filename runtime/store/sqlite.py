@@ -10,6 +10,11 @@ Throughput comes from three choices, measured in ``benchmarks/turns.py``:
   the WAL at each commit; ``"normal"`` survives a crash of the process but not of the machine);
 * the commit runs on a dedicated thread (``commit_in_thread=True``), so the fsync never blocks the
   event loop: other turns keep running while a batch is written.
+
+``shared=True`` makes the file safe for several processes (``bot serve --workers N``): turn locks
+become per-user byte-range locks on ``<file>-locks`` (:mod:`.filelock`), records and bot memory
+are read from the file at every turn (another process may have written them), and bot memory
+changes are applied to the stored memory inside the write transaction.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import contextlib
 import json
 import sqlite3
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,24 +38,13 @@ from flowbot.runtime.store.base import ExpiredConversation
 from flowbot.runtime.store.base import LockManager
 from flowbot.runtime.store.base import StateStore
 from flowbot.runtime.store.base import apply_bot_changes
+from flowbot.runtime.store.base import due_of
+from flowbot.runtime.store.filelock import FileLocks
+from flowbot.runtime.store.filelock import StoreBusyError
 from flowbot.runtime.store.memory import dump_memory
 from flowbot.runtime.store.memory import dump_record
-
-# Rows hold a whole record (~1-2 KB of JSON): a rowid table updated in place is cheaper than a
-# WITHOUT ROWID one rewritten by INSERT OR REPLACE (measured: ~30% per row). ``due`` is when the
-# janitor next has work for the row (its expired context, else its expired session): one index.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    bot_id TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    data TEXT NOT NULL,
-    session_expiry REAL,
-    due REAL,
-    PRIMARY KEY (bot_id, user_id)
-);
-CREATE INDEX IF NOT EXISTS conversations_due ON conversations (due);
-CREATE TABLE IF NOT EXISTS bot_memory (bot_id TEXT PRIMARY KEY, data TEXT NOT NULL);
-"""
+from flowbot.runtime.store.migrations import RUNTIME
+from flowbot.runtime.store.schema import migrate_sqlite
 
 UPSERT = (
     "INSERT INTO conversations VALUES (?, ?, ?, ?, ?) ON CONFLICT (bot_id, user_id) DO UPDATE SET"
@@ -76,8 +72,12 @@ class SqliteStore(StateStore):
         cache_size: int = 100_000,
         commit_in_thread: bool = True,
         max_batch: int = 1000,
+        shared: bool = False,
     ) -> None:
         self.path = Path(path)
+        self.shared = shared
+        self._owner = FileLocks(self.path.with_name(self.path.name + "-locks"))
+        self._file_locks = self._owner if shared else None
         self.synchronous = synchronous
         self.cache_size = cache_size
         self.commit_in_thread = commit_in_thread
@@ -105,8 +105,23 @@ class SqliteStore(StateStore):
         if self._task is not None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = self._connect()
-        self._writer.executescript(SCHEMA)
+        self._owner.open()
+        if not self._owner.claim(exclusive=not self.shared):
+            self._owner.close()
+            raise StoreBusyError(
+                f"{self.path} is in use by another process"
+                + ("" if self.shared else " (this store caches what it writes, so it must be alone)")
+                + ": serve it from one `bot serve --workers N`, or use PostgreSQL for several servers"
+            )
+        try:
+            self._writer = self._connect()
+            migrate_sqlite(self._writer, [RUNTIME], automatic_only=True)
+        except BaseException:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+            self._owner.close()
+            raise
         self._reader = self._connect()
         if self.commit_in_thread:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flowbot-sqlite")
@@ -126,6 +141,7 @@ class SqliteStore(StateStore):
             if connection is not None:
                 connection.close()
         self._reader = self._writer = None
+        self._owner.close()
 
     def _require_reader(self) -> sqlite3.Connection:
         if self._reader is None:
@@ -135,11 +151,19 @@ class SqliteStore(StateStore):
     # -- reads -------------------------------------------------------------------------------------
 
     def lock(self, bot_id: str, user_id: str) -> AbstractAsyncContextManager[None]:
-        return self._locks.hold(bot_id, user_id)
+        if self._file_locks is None:
+            return self._locks.hold(bot_id, user_id)
+        return self._shared_hold(bot_id, user_id)
+
+    @asynccontextmanager
+    async def _shared_hold(self, bot_id: str, user_id: str) -> AsyncIterator[None]:
+        assert self._file_locks is not None
+        async with self._locks.hold(bot_id, user_id), self._file_locks.hold(bot_id, user_id):
+            yield
 
     async def load(self, bot_id: str, user_id: str) -> ConversationRecord:
         key = (bot_id, user_id)
-        text = self._cache.get(key)
+        text = None if self.shared else self._cache.get(key)
         if text is not None:
             self._cache.move_to_end(key)
             return ConversationRecord.model_validate_json(text)
@@ -157,17 +181,21 @@ class SqliteStore(StateStore):
         return json.loads(self._bot_memory_text(bot_id))
 
     def _bot_memory_text(self, bot_id: str) -> str:
-        text = self._bot_cache.get(bot_id)
+        text = None if self.shared else self._bot_cache.get(bot_id)
         if text is None:
             row = (
                 self._require_reader()
                 .execute("SELECT data FROM bot_memory WHERE bot_id = ?", (bot_id,))
                 .fetchone()
             )
-            text = self._bot_cache[bot_id] = row[0] if row else "{}"
+            text = row[0] if row else "{}"
+            if not self.shared:
+                self._bot_cache[bot_id] = text
         return text
 
     def _remember(self, key: tuple[str, str], text: str) -> None:
+        if self.shared:
+            return
         self._cache[key] = text
         self._cache.move_to_end(key)
         while len(self._cache) > self.cache_size:
@@ -224,13 +252,16 @@ class SqliteStore(StateStore):
     async def _commit(self, batch: list[_Write]) -> None:
         try:
             rows = [self._row(w) for w in batch]
-            memories = self._bot_memories(batch)
+            changes = [(w.bot_id, w.bot_changes) for w in batch if w.bot_changes]
+            # Single process: bot memory as this process last wrote it (its cache is the truth).
+            # Shared: read inside the write transaction, where no other process can change it.
+            known = {} if self.shared else {b: self._bot_memory_text(b) for b, _ in changes}
             if self._executor is not None:
-                await asyncio.get_running_loop().run_in_executor(
-                    self._executor, self._write_batch, rows, memories
+                memories = await asyncio.get_running_loop().run_in_executor(
+                    self._executor, self._write_batch, rows, changes, known
                 )
             else:
-                self._write_batch(rows, memories)
+                memories = self._write_batch(rows, changes, known)
         except Exception as exc:  # the turns fail; their stored state stays as it was
             for write in batch:
                 if not write.done.done():
@@ -239,7 +270,8 @@ class SqliteStore(StateStore):
         self.commits += 1
         for write in batch:
             self._remember((write.bot_id, write.user_id), write.text)
-        self._bot_cache.update(memories)
+        if not self.shared:
+            self._bot_cache.update(memories)
         for write in batch:
             if not write.done.done():
                 write.done.set_result(None)
@@ -247,30 +279,39 @@ class SqliteStore(StateStore):
     @staticmethod
     def _row(write: _Write) -> tuple[Any, ...]:
         record = write.record
-        due = record.session_expiry
-        if not record.context.is_empty and record.context_expiry is not None:
-            due = record.context_expiry if due is None else min(due, record.context_expiry)
-        return (write.bot_id, write.user_id, write.text, record.session_expiry, due)
+        return (write.bot_id, write.user_id, write.text, record.session_expiry, due_of(record))
 
-    def _bot_memories(self, batch: list[_Write]) -> dict[str, str]:
-        memories: dict[str, dict[str, Any]] = {}
-        for write in batch:
-            if write.bot_changes:
-                current = memories.get(write.bot_id)
-                if current is None:
-                    current = json.loads(self._bot_memory_text(write.bot_id))
-                memories[write.bot_id] = apply_bot_changes(current, write.bot_changes)
-        return {bot_id: dump_memory(memory) for bot_id, memory in memories.items()}
-
-    def _write_batch(self, rows: list[tuple[Any, ...]], memories: dict[str, str]) -> None:
+    def _write_batch(
+        self, rows: list[tuple[Any, ...]], changes: list[tuple[str, dict[str, Any]]], known: dict[str, str]
+    ) -> dict[str, str]:
         connection = self._writer
         assert connection is not None
         connection.execute("BEGIN IMMEDIATE")
         try:
             connection.executemany(UPSERT, rows)
+            memories = self._merge_memories(connection, changes, known)
             if memories:
                 connection.executemany(UPSERT_BOT, list(memories.items()))
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+        return memories
+
+    @staticmethod
+    def _merge_memories(
+        connection: sqlite3.Connection, changes: list[tuple[str, dict[str, Any]]], known: dict[str, str]
+    ) -> dict[str, str]:
+        memories: dict[str, dict[str, Any]] = {}
+        for bot_id, bot_changes in changes:
+            current = memories.get(bot_id)
+            if current is None:
+                text = known.get(bot_id)
+                if text is None:
+                    row = connection.execute(
+                        "SELECT data FROM bot_memory WHERE bot_id = ?", (bot_id,)
+                    ).fetchone()
+                    text = row[0] if row else "{}"
+                current = json.loads(text)
+            memories[bot_id] = apply_bot_changes(current, bot_changes)
+        return {bot_id: dump_memory(memory) for bot_id, memory in memories.items()}

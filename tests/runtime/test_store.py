@@ -1,4 +1,7 @@
-"""State stores: the memory store and the SQLite store behave the same; SQLite specifics."""
+"""State stores: the memory, SQLite (one process or shared) and PostgreSQL stores pass the same
+tests; then what stores shared by several processes must do; then SQLite specifics.
+
+The PostgreSQL cases need FLOWBOT_TEST_POSTGRES_URL (``.ci/run`` sets it; they skip without it)."""
 
 from __future__ import annotations
 
@@ -19,11 +22,19 @@ from flowbot.runtime.store import StoreUrlError
 from flowbot.runtime.store import create_store
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+def make_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> StateStore:
+    if kind == "memory":
+        return MemoryStore()
+    if kind == "sqlite":
+        return SqliteStore(tmp_path / "data" / "state.db")
+    if kind == "sqlite-shared":
+        return SqliteStore(tmp_path / "data" / "state.db", shared=True)
+    return create_store(request.getfixturevalue("postgres_url"), tmp_path)
+
+
+@pytest.fixture(params=["memory", "sqlite", "sqlite-shared", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
-    made: StateStore = (
-        MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "data" / "state.db")
-    )
+    made = make_store(request.param, tmp_path, request)
     await made.open()
     yield made
     await made.close()

@@ -17,6 +17,7 @@ from flowbot.runtime.flow import BotConfig
 from flowbot.server import create_app
 from flowbot.server.auth import hash_password
 from flowbot.server.auth import new_api_key
+from flowbot.server.cluster import RedisCoordination
 from flowbot.server.store import SqliteServerStore
 from flowbot.server.store import User
 from flowbot.settings import Settings
@@ -41,7 +42,11 @@ BOT_CONFIGS: dict[str, dict[str, Any]] = {
 
 
 class Harness:
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, redis_url: str | None = None
+    ) -> None:
+        """``redis_url``: rate limits and proactive notifications through Redis, as ``bot serve
+        --redis`` does; several harnesses on one data folder then stand for several processes."""
         self.data_dir = data_dir
         self.settings: Settings = load_settings(data_dir, env or {})
         self.conversations = FakeConversations()
@@ -52,6 +57,7 @@ class Harness:
             for bot_id, cfg in BOT_CONFIGS.items()
         }
         self.access: list[dict[str, Any]] = []
+        self.redis = RedisCoordination(redis_url) if redis_url else None
         self.app: Starlette = create_app(
             self.settings,
             self.conversations,
@@ -59,6 +65,9 @@ class Harness:
             self.store,
             clock=self.clock,
             access_log=self.access.append,
+            limiter=self.redis.limiter if self.redis else None,
+            notifier=self.redis.notifier if self.redis else None,
+            resources=[self.redis] if self.redis else (),
         )
 
     async def add_user(self, email: str, role: str = "user", bots: list[str] | None = None) -> User:

@@ -118,3 +118,18 @@ def test_bot_overrides(tmp_path: Path) -> None:
     assert serving.converse.rateLimit.enabled and serving.converse.rateLimit.limit == 50
     with pytest.raises(SettingsError, match=r"(?s)bot .b.*maxMessageLength"):
         bot_serving(settings, "b", BotConfig.model_validate({"converse": {"maxMessageLength": "lots"}}))
+
+
+def test_store_and_redis_from_the_environment_and_the_command_line(tmp_path: Path) -> None:
+    from flowbot.server.main import with_overrides
+
+    env = {"FLOWBOT_DATABASE__URL": "postgresql://db/bots", "FLOWBOT_REDIS__URL": "redis://cache:6379/0"}
+    settings = load_settings(tmp_path, env)
+    assert settings.database_url == "postgresql://db/bots" and settings.redis.url == "redis://cache:6379/0"
+    assert load_settings(tmp_path, {}).redis.url == ""
+    # bot serve --store/--redis win over the settings
+    overridden = with_overrides(settings, "postgresql://other/x", None)
+    assert (
+        overridden.database_url == "postgresql://other/x" and overridden.redis.url == "redis://cache:6379/0"
+    )
+    assert with_overrides(settings, None, None) is settings

@@ -37,7 +37,6 @@ from flowbot.server.schemas import parse_body
 
 logger = logging.getLogger("flowbot.server.events")
 
-STREAM_POLL_SECONDS = 1.0
 STREAM_PING_SECONDS = 15.0
 
 
@@ -69,16 +68,19 @@ def _event(payload: dict[str, Any]) -> dict[str, str]:
 async def _stream(
     ctx: ServerContext, subscription: Subscription, shutdown: anyio.Event
 ) -> AsyncIterator[dict[str, str]]:
-    """Sends what is pending for the stream; every second, also what another worker stored."""
+    """Sends what is pending for the stream, and what another process stored for the user (when
+    it says so through the notifier, and at each poll)."""
     yield {
         "event": "ready",
         "data": json.dumps({"botId": subscription.bot_id, "userId": subscription.user_id}),
     }
     while not shutdown.is_set():
         if not subscription.pending:
-            with anyio.move_on_after(STREAM_POLL_SECONDS):
+            with anyio.move_on_after(ctx.hub.poll_interval):
                 await subscription.wait()
-        if not subscription.pending:
+        # woken by a notification, or by the poll timer: look at the outbox
+        if subscription.stored or not subscription.pending:
+            subscription.stored = False
             for payload in await ctx.hub.take_stored(subscription.bot_id, subscription.user_id):
                 subscription.push(payload)
         while subscription.pending:

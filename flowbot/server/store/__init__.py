@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flowbot.runtime.store.urls import StoreUrlError
+from flowbot.runtime.store.urls import is_postgres_url
 from flowbot.server.store.base import ApiKey
 from flowbot.server.store.base import DuplicateError
 from flowbot.server.store.base import OutboxMessage
@@ -25,11 +27,19 @@ __all__ = [
 
 def store_from_url(url: str, data_dir: Path) -> ServerStore:
     """The store a ``database.url`` names: ``sqlite:///<path>`` (relative to the data folder, or
-    absolute with four slashes as in SQLAlchemy). Not opened yet."""
+    absolute with four slashes as in SQLAlchemy) or ``postgresql://...`` (the options of
+    :mod:`flowbot.runtime.store.urls`). Not opened yet."""
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///") :])
         return SqliteServerStore(path if path.is_absolute() else data_dir / path)
+    if is_postgres_url(url):
+        from flowbot.server.store.postgres import PostgresServerStore
+
+        try:
+            return PostgresServerStore(url)
+        except StoreUrlError as exc:
+            raise SettingsError(f"database.url: {exc}") from None
     scheme = url.split(":", 1)[0] or url
     raise SettingsError(
-        f"database.url: unsupported store {scheme!r}; flowbot's server store supports sqlite:///<path>"
+        f"database.url: unsupported store {scheme!r}; expected sqlite:///<path> or postgresql://..."
     )

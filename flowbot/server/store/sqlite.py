@@ -7,6 +7,7 @@ processes. aiosqlite runs the calls on its own thread: the event loop never bloc
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -19,33 +20,18 @@ from flowbot.server.store.base import ApiKey
 from flowbot.server.store.base import DuplicateError
 from flowbot.server.store.base import OutboxMessage
 from flowbot.server.store.base import User
+from flowbot.server.store.schema import SERVER
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS server_users (
-    email TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL,
-    role TEXT NOT NULL,
-    bots TEXT NOT NULL,
-    token_version INTEGER NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS server_api_keys (
-    key_id TEXT PRIMARY KEY,
-    bot_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    secret_hash TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    last_used_at REAL
-);
-CREATE TABLE IF NOT EXISTS server_outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    bot_id TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS server_outbox_by_user ON server_outbox (bot_id, user_id, seq);
-"""
+
+def _migrate(path: Path) -> None:
+    from flowbot.runtime.store.schema import migrate_sqlite
+
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA busy_timeout = 5000")
+        migrate_sqlite(connection, [SERVER], automatic_only=True)
+    finally:
+        connection.close()
 
 
 class SqliteServerStore:
@@ -70,7 +56,7 @@ class SqliteServerStore:
         await self._db.execute("PRAGMA journal_mode = WAL")
         # FULL: a stored proactive message or a revocation survives a power cut.
         await self._db.execute("PRAGMA synchronous = FULL")
-        await self._db.executescript(SCHEMA)
+        await asyncio.to_thread(_migrate, self.path)
         # The outbox check runs on every converse answer: a WAL read of an indexed key never waits
         # for a writer and takes microseconds, far less than a hop to aiosqlite's thread, so it runs
         # inline on its own read-only connection (a short busy timeout bounds the rare wait).

@@ -1,0 +1,39 @@
+"""``app_from_spec``, as each ``bot serve`` worker builds its app: the store and Redis named by
+``--store``/``--redis`` are the ones used, and what the janitor's timeout flows say reaches the
+user's outbox (or stream)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from flowbot.runtime.conversation import TurnResult
+from flowbot.server.cluster import RedisRateLimiter
+from flowbot.server.main import ServeSpec
+from flowbot.server.main import app_from_spec
+from flowbot.server.store.postgres import PostgresServerStore
+from tests.server.test_multiprocess import write_counter_bot
+
+
+async def test_a_worker_app_on_postgres_and_redis(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
+    bot = write_counter_bot(tmp_path / "bots")
+    spec = ServeSpec(
+        data_dir=tmp_path / "data", bots={"counter": bot}, workers=2, store=postgres_url, redis=redis_url
+    )
+    app = app_from_spec(spec, environ={})
+    ctx = app.state.ctx
+    assert isinstance(ctx.store, PostgresServerStore) and isinstance(ctx.limiter, RedisRateLimiter)
+    assert ctx.settings.database_url == postgres_url and ctx.settings.redis.url == redis_url
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            answer = await client.post("/api/v1/bots/counter/converse/ann", json={"text": "hi"})
+            assert answer.json()["responses"] == [{"type": "text", "text": "1 hi"}]
+            # the janitor's proactive sink is wired to the hub: no stream, so the outbox
+            await ctx.conversations.on_proactive(
+                "counter", "ann", TurnResult(responses=[{"type": "text", "text": "late"}])
+            )
+            answer = await client.post("/api/v1/bots/counter/converse/ann", json={"text": "again"})
+            assert [r["text"] for r in answer.json()["responses"]] == ["late", "2 again"]
