@@ -14,6 +14,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
@@ -39,6 +40,11 @@ from flowbot.compiler.symbols import build_symbols
 from flowbot.compiler.transform import IrBuilder
 from flowbot.compiler.writer import OutputError
 from flowbot.compiler.writer import write_folder
+from flowbot.runtime.bot import BotDefinition
+from flowbot.runtime.flow import BotConfig
+from flowbot.runtime.flow import EntityDefinition
+from flowbot.runtime.flow import IntentDefinition
+from flowbot.runtime.flow import QnaEntry
 
 
 class Analysis(BaseModel):
@@ -176,7 +182,8 @@ def build(source_dir: Path | str, out_dir: Path | str) -> BuildResult:
         if not analysis.ok:
             return BuildResult(ok=False, diagnostics=analysis.diagnostics)
         try:
-            write_folder(compile_folder(analysis), out, finish=_train_nlu)
+            folder = compile_folder(analysis)
+            write_folder(folder, out, finish=lambda staging: _train_nlu(staging, folder))
         except OutputError as exc:
             failure = diag("E121", None, path=str(out), reason=str(exc)).model_copy(update={"path": str(out)})
             return BuildResult(ok=False, diagnostics=[*analysis.diagnostics, failure])
@@ -189,19 +196,44 @@ def build(source_dir: Path | str, out_dir: Path | str) -> BuildResult:
 NLU_MODULE = "flowbot.runtime.nlu"
 
 
-def _train_nlu(bot_dir: Path) -> None:
+def _train_nlu(bot_dir: Path, folder: BotFolder) -> None:
     """Train the bot's NLU model into ``<bot_dir>/nlu/`` (contract §5), when the NLU module is
     installed; without it the runtime trains on first load instead."""
     if importlib.util.find_spec(NLU_MODULE) is None:
         return
-    from flowbot.runtime.bot import load_bot
-
     nlu = importlib.import_module(NLU_MODULE)
+    bot = _nlu_bot(folder, bot_dir)
+    # Training is not ours: let it collect as it expects, but only its own objects. Frozen, the
+    # compiler's (hundreds of thousands for a big bot) are not traversed by every collection.
     paused = not gc.isenabled()
-    gc.enable()  # training is not ours: let it collect as it expects
+    gc.freeze()
+    gc.enable()
     try:
-        model = nlu.train_nlu(load_bot(bot_dir))
+        model = nlu.train_nlu(bot)
         model.save(bot_dir / "nlu")
     finally:
         if paused:
             gc.disable()
+        gc.unfreeze()
+
+
+def _nlu_bot(folder: BotFolder, bot_dir: Path) -> BotDefinition:
+    """What NLU training reads (config, intents, entities, QnA), from the files just emitted, as
+    ``load_bot`` would read them back; the flows, which training does not read, are left out
+    (reading them back cost more than compiling them)."""
+    config = BotConfig.model_validate(folder.files["bot.config.json"])
+
+    def items(folder_name: str, model: type[Any]) -> list[Any]:
+        # load_bot reads ``<folder>/*.json`` sorted by path: within one folder, by name
+        prefix = f"{folder_name}/"
+        names = sorted(rel for rel in folder.files if rel.startswith(prefix) and "/" not in rel[len(prefix):])
+        return [model.model_validate(folder.files[rel]) for rel in names if rel.endswith(".json")]
+
+    return BotDefinition(
+        bot_id=config.id or bot_dir.name,
+        root=bot_dir,
+        config=config,
+        intents=items("intents", IntentDefinition),
+        entities=items("entities", EntityDefinition),
+        qna=items("qna", QnaEntry),
+    )
