@@ -30,6 +30,7 @@ from flowbot.compiler.diagnostics import locate
 from flowbot.compiler.diagnostics import sort_diagnostics
 from flowbot.compiler.emit_bot import BotFolder
 from flowbot.compiler.emit_bot import emit_bot
+from flowbot.compiler.fast_parse import build_fast
 from flowbot.compiler.messages import diag
 from flowbot.compiler.parse import parse_text
 from flowbot.compiler.parse import prepare
@@ -82,12 +83,16 @@ def _parse_files(sources: Sources) -> tuple[ir.Program | None, list[Diagnostic]]
     out: list[Diagnostic] = []
     files = []
     for source in sources.files:
-        tree, errors = parse_text(prepare(source.text), source.path)
-        out.extend(errors)
-        if tree is None:
-            continue
+        text = prepare(source.text)
         builder = IrBuilder(source.path)
-        built = builder.transform(tree)
+        built = build_fast(text, builder)
+        if built is None:  # a syntax error (or deep nesting): the tree path reports it
+            tree, errors = parse_text(text, source.path)
+            out.extend(errors)
+            if tree is None:
+                continue
+            builder = IrBuilder(source.path)
+            built = builder.transform(tree)
         out.extend(builder.diagnostics)
         if built is not None:
             files.append(built)
