@@ -28,6 +28,7 @@ from flowbot.compiler.skills import choice_skill
 from flowbot.compiler.skills import compact
 from flowbot.compiler.skills import slot_skill
 from flowbot.compiler.symbols import Symbols
+from flowbot.compiler.walk import TRANSITION_KINDS
 
 JsonDict = dict[str, Any]
 
@@ -98,16 +99,16 @@ class FlowEmitter:
     def _node(self, flow: ir.FlowDecl, node: ir.NodeDecl, out: EmittedFlows) -> JsonDict:
         source = {"file": node.name.span.file, "line": node.span.line, "column": node.span.column}
         where = (flow.name.value, node.name.value)
-        steps = []
+        steps: list[ir.Step] = []
         next_: list[JsonDict] = []
-        for item in node.body:
-            if isinstance(item, ir.Transition):
-                next_.append(self._transition(item))
+        for item in node.body:  # by kind, not isinstance: see walk.py
+            if item.kind in TRANSITION_KINDS:
+                next_.append(self._transition(item))  # type: ignore[arg-type]
             else:
-                steps.append(item)
+                steps.append(item)  # type: ignore[arg-type]
         for step in steps:
-            if isinstance(step, (ir.AskStep, ir.FillStep)):
-                generated = self._skill(step, where, source)
+            if step.kind in ir.SKILL_KINDS:
+                generated = self._skill(step, where, source)  # type: ignore[arg-type]
                 out.flows[generated.flow_name] = generated.flow
                 out.skills.add(generated.flow_name)
                 return generated.node
@@ -115,11 +116,12 @@ class FlowEmitter:
         on_receive: list[str] | None = None
         current = on_enter
         for index, step in enumerate(steps):
-            if isinstance(step, ir.Listen):
+            kind = step.kind
+            if kind == "listen":
                 on_receive = current = []
                 continue
-            if isinstance(step, ir.CallStep):
-                instruction, next_ = self._call(step, where)
+            if kind == "call":
+                instruction, next_ = self._call(step, where)  # type: ignore[arg-type]
                 current.append(instruction)
                 continue
             current.extend(self._instructions(step, (*where, str(index))))
@@ -129,7 +131,7 @@ class FlowEmitter:
         }
 
     def _instructions(self, step: ir.Step, where: tuple[str, ...]) -> list[str]:
-        if isinstance(step, (ir.SayText, ir.SayImage, ir.SayCard, ir.SayCarousel)):
+        if step.kind in ir.SAY_KINDS:
             return [f"say #!{self.content.for_step(step, where)}"]
         if isinstance(step, (ir.SetStep, ir.UnsetStep)):
             value = value_json(step.value) if isinstance(step, ir.SetStep) else "null"
