@@ -173,33 +173,30 @@ def _run(t: FastParser, builder: BuilderBase, text: str) -> tuple[Any, Place | N
                 add(item[0])
                 if item[2] > height:
                     height = item[2]
-                place = item[1]
-                if place is not None:
+                if item[1] is not None:
                     if first is None:
-                        first = place
-                    last = place
-            elif kind is slice:  # a keyword: slice(line, column, end_column)
-                where = (item.start, item.stop, item.start, item.step)
-                if first is None:
-                    first = where
-                last = where
+                        first = item
+                    last = item
             elif kind is Token:
                 add(item)
-                where = (item.line, item.column, item.end_line, item.end_column)
                 if first is None:
-                    first = where
-                last = where
+                    first = item
+                last = item
+            elif kind is slice:  # a keyword: slice(line, column, end_column)
+                if first is None:
+                    first = item
+                last = item
         here = None
         if first is not None:
-            here = Place(first[0], first[1] or 1, last[2] or last[0], last[3] or 1)
+            here = Place(*_start(first), *_end(last))
         return methods[method](here, children), here, height + 1
 
     def reduce(rule: _Rule) -> None:
-        origin, size, include, splices, inline, expand1, method, unit = rule
-        if unit:
+        if rule[7]:  # unit: the child stays, in the goto state
             del states[-1]
-            push_state(table[states[-1]][origin])
+            push_state(table[states[-1]][rule[0]])
             return
+        origin, size, include, splices, inline, expand1, method, _ = rule
         if size:
             popped = values[-size:]
             del values[-size:]
@@ -310,6 +307,27 @@ def _run(t: FastParser, builder: BuilderBase, text: str) -> tuple[Any, Place | N
         if states[-1] == end_state:
             result, place, height = values[-1]
             return result, place, height
+
+
+def _start(item: Any) -> tuple[int, int]:
+    """Where a child starts: ``(line, column)``, as the tree path computes it."""
+    kind = item.__class__
+    if kind is tuple:
+        return item[1].line, item[1].column or 1
+    if kind is slice:
+        return item.start, item.stop or 1
+    return item.line, item.column or 1
+
+
+def _end(item: Any) -> tuple[int, int]:
+    """Where a child ends: ``(end_line, end_column)``, as the tree path computes it."""
+    kind = item.__class__
+    if kind is tuple:
+        place = item[1]
+        return place.end_line or place.line, place.end_column or 1
+    if kind is slice:
+        return item.start, item.step or 1
+    return item.end_line or item.line, item.end_column or 1
 
 
 @functools.cache

@@ -126,21 +126,22 @@ class BuilderBase:
     def _span(self, place: Place | None) -> Span:
         if place is None:
             return Span(file=self.file, line=1, column=1, end_line=1, end_column=2)
-        return Span(
-            file=self.file, line=place.line, column=place.column, end_line=place.end_line, end_column=place.end_column
-        )
+        line, column, end_line, end_column = place
+        return Span(file=self.file, line=line, column=column, end_line=end_line, end_column=end_column)
 
     def _tok_span(self, token: Token) -> Span:
+        line = token.line or 1
+        column = token.column or 1
         return Span(
             file=self.file,
-            line=token.line or 1,
-            column=token.column or 1,
-            end_line=token.end_line or token.line or 1,
-            end_column=token.end_column or (token.column or 1) + len(token),
+            line=line,
+            column=column,
+            end_line=token.end_line or line,
+            end_column=token.end_column or column + len(token),
         )
 
     def _name(self, token: Token) -> ir.Name:
-        return ir.Name(value=str(token), span=self._tok_span(token))
+        return ir.Name(value=token.value, span=self._tok_span(token))
 
     def _text(self, token: Token) -> ir.Text:
         raw = str(token)
