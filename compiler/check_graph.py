@@ -16,6 +16,7 @@ from flowbot.compiler.diagnostics import Diagnostic
 from flowbot.compiler.messages import diag
 from flowbot.compiler.symbols import SPECIAL_FLOWS
 from flowbot.compiler.symbols import Symbols
+from flowbot.compiler.walk import TRANSITION_KINDS
 from flowbot.compiler.walk import node_targets
 from flowbot.compiler.walk import node_waits
 
@@ -105,7 +106,8 @@ def _check_order(node: ir.NodeDecl) -> Iterator[Diagnostic]:
     unconditional = False
     listens = 0
     for item in node.body:
-        if isinstance(item, ir.Transition):
+        if item.kind in TRANSITION_KINDS:  # by kind, not isinstance: see walk.py
+            assert isinstance(item, ir.Transition)
             if unconditional:
                 yield diag("E209", item.span)
             seen_transition = True
@@ -113,7 +115,7 @@ def _check_order(node: ir.NodeDecl) -> Iterator[Diagnostic]:
             continue
         if seen_transition:
             yield diag("E205", item.span, step=_STEP_WORDS[item.kind])
-        if isinstance(item, ir.Listen):
+        if item.kind == "listen":
             listens += 1
             if listens == 2:
                 yield diag("E206", item.span, node=node.name.value)
