@@ -11,7 +11,6 @@ from collections.abc import Callable
 from collections.abc import Iterator
 
 from flowbot.compiler import ir
-from flowbot.compiler.check_names import callers_of
 from flowbot.compiler.diagnostics import Diagnostic
 from flowbot.compiler.messages import diag
 from flowbot.compiler.symbols import SPECIAL_FLOWS
@@ -221,7 +220,7 @@ def _cycle_from(start: str, graph: dict[str, list[str]], members: set[str]) -> l
 
 
 def _check_reachability(program: ir.Program, symbols: Symbols) -> Iterator[Diagnostic]:
-    callers = callers_of(program)
+    callers = symbols.callers
     seen: set[tuple[str, str]] = set()
     work: list[tuple[str, str]] = []
 

@@ -24,20 +24,9 @@ RESERVED_NODE_NAMES = ("end", "return", "flow", "END")
 _ANNOTATION = re.compile(r"\[([^\]\n]*)\]\(([^)\n]*)\)")
 
 
-def callers_of(program: ir.Program) -> dict[str, set[str]]:
-    """Flow name -> the flows that enter it (``-> flow <name>``)."""
-    callers: dict[str, set[str]] = {}
-    for flow in program.flows:
-        targets = [t for node in flow.nodes for t in node_targets(node)] + [t.target for t in flow.catch_all]
-        for target in targets:
-            if target.kind == "flow" and target.flow is not None:
-                callers.setdefault(target.flow.value, set()).add(flow.name.value)
-    return callers
-
-
 def check_names(program: ir.Program, symbols: Symbols) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    callers = callers_of(program)
+    callers = symbols.callers
     for flow in symbols.flows.values():
         out.extend(_check_flow_name(flow))
         for transition in flow.catch_all:

@@ -56,7 +56,8 @@ class FlowRules(ValueRules):
         return ir.Transition(kind="goto", target=children[0], span=self._span(meta))
 
     def node_target(self, meta: Place, children: list[Token]) -> ir.Target:
-        return ir.Target(kind="node", node=self._name(children[0]), span=self._span(meta))
+        name = self._name(children[0])
+        return ir.Target(kind="node", node=name, span=name.span)  # the rule is the name: one span
 
     def flow_target(self, meta: Place, children: list[Any]) -> ir.Target:
         flow, *rest = children

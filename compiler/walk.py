@@ -43,6 +43,17 @@ def node_targets(node: ir.NodeDecl) -> list[ir.Target]:
     return targets
 
 
+def callers_of(program: ir.Program) -> dict[str, set[str]]:
+    """Flow name -> the flows that enter it (``-> flow <name>``); kept in the symbols."""
+    callers: dict[str, set[str]] = {}
+    for flow in program.flows:
+        targets = [t for node in flow.nodes for t in node_targets(node)] + [t.target for t in flow.catch_all]
+        for target in targets:
+            if target.kind == "flow" and target.flow is not None:
+                callers.setdefault(target.flow.value, set()).add(flow.name.value)
+    return callers
+
+
 def node_waits(node: ir.NodeDecl) -> bool:
     """Does the node wait for the user (``listen``, or a question skill)?"""
     return any(item.kind in _WAIT_KINDS for item in node.body)
