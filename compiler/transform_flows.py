@@ -100,7 +100,8 @@ class FlowRules(ValueRules):
     def say_text(self, meta: Place, children: list[Any]) -> ir.SayText:
         texts, *items = children
         options = [i for i in items if isinstance(i, ir.Option)]
-        return ir.SayText(message=self._message(meta, texts, items), options=options, span=self._span(meta))
+        message = self._message(meta, texts, items)
+        return ir.SayText(message=message, options=options, span=message.span)  # same place: one span
 
     def option_value(self, meta: Place, children: list[Any]) -> ir.Name:
         child = children[0]
