@@ -59,7 +59,8 @@ def layout(flow: JsonDict) -> JsonDict:
         for index, t in enumerate(node["next"])
         if t["node"] in ids
     ]
-    return {"nodes": [{"id": node["id"], "position": positions[node["id"]]} for node in nodes], "links": links}
+    placed = [{"id": node["id"], "position": positions[node["id"]]} for node in nodes]
+    return {"nodes": placed, "links": links}
 
 
 def skill_layout(flow: JsonDict) -> JsonDict:

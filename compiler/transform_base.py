@@ -131,7 +131,9 @@ class BuilderBase:
         if place is None:
             return Span(file=self.file, line=1, column=1, end_line=1, end_column=2)
         line, column, end_line, end_column = place
-        return _new_span({"file": self.file, "line": line, "column": column, "end_line": end_line, "end_column": end_column})
+        return _new_span(
+            {"file": self.file, "line": line, "column": column, "end_line": end_line, "end_column": end_column}
+        )
 
     def _tok_span(self, token: Token) -> Span:
         line = token.line or 1

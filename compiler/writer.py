@@ -58,8 +58,9 @@ def _floats_agree(data: Any) -> bool:
             push(item.values())
         elif kind is list:
             push(item)
-        elif kind is float and item != 0.0 and not (math.isfinite(item) and abs(item) >= _SMALLEST_PLAIN_FLOAT):
-            return False
+        elif kind is float and item != 0.0:
+            if not (math.isfinite(item) and abs(item) >= _SMALLEST_PLAIN_FLOAT):
+                return False
     return True
 
 

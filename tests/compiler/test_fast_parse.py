@@ -72,15 +72,17 @@ def test_same_builder_diagnostics() -> None:
 
 
 def test_syntax_errors_take_the_tree_path() -> None:
-    for text in ("flow main\n  node entry\n    say\n", "flow main\n  node entry\n      say \"x\"\n    -> end\n", "flow ]\n"):
+    bad = ("flow main\n  node entry\n    say\n", "flow main\n  node entry\n      say \"x\"\n    -> end\n", "flow ]\n")
+    for text in bad:
         assert _fast_path(prepare(text)) is None
         assert _tree_path(prepare(text)) is None
 
 
 def test_deep_nesting_takes_the_tree_path() -> None:
-    deep = "flow main\n  node entry\n    set temp.x = " + "[" * (MAX_NESTING + 5) + "1" + "]" * (MAX_NESTING + 5) + "\n    -> end\n"
+    depth = MAX_NESTING + 5
+    deep = "flow main\n  node entry\n    set temp.x = " + "[" * depth + "1" + "]" * depth + "\n    -> end\n"
     assert _fast_path(prepare(deep)) is None
-    shallow = deep.replace("[" * (MAX_NESTING + 5), "[" * 20).replace("]" * (MAX_NESTING + 5), "]" * 20)
+    shallow = deep.replace("[" * depth, "[" * 20).replace("]" * depth, "]" * 20)
     assert _fast_path(prepare(shallow)) == _tree_path(prepare(shallow)) is not None
 
 
