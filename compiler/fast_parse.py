@@ -160,6 +160,7 @@ def _run(t: FastParser, builder: BuilderBase, text: str) -> tuple[Any, Place | N
     states = [t.start_state]
     values: list[Any] = []
     push_state, push_value = states.append, values.append
+    new_tuple = tuple.__new__
 
     def node(method: str, items: list[Any]) -> tuple[Any, Place | None, int]:
         children: list[Any] = []
@@ -188,7 +189,8 @@ def _run(t: FastParser, builder: BuilderBase, text: str) -> tuple[Any, Place | N
                 last = item
         here = None
         if first is not None:
-            here = Place(*_start(first), *_end(last))
+            # Place(...) without the Python frame of a named tuple's __new__
+            here = new_tuple(Place, (*_start(first), *_end(last)))
         return methods[method](here, children), here, height + 1
 
     def reduce(rule: _Rule) -> None:
