@@ -1,6 +1,7 @@
 """The flowbot compiler: bot source (a folder of ``*.flow`` files) → a Botpress v12 bot folder.
 
-Pipeline (one module per stage): :mod:`parse` (Lark) → :mod:`transform` (IR, :mod:`ir`) →
+Pipeline (one module per stage): :mod:`parse` (Lark) → :mod:`transform` (IR, :mod:`ir`; on
+valid input :mod:`fast_parse` runs Lark's tables and builds the IR without a parse tree) →
 checks (:mod:`check_names`, :mod:`check_graph`, :mod:`check_values`) → emit (:mod:`emit_flows`,
 :mod:`skills`, :mod:`content`, :mod:`layout`, :mod:`emit_bot`) → :mod:`writer`.
 

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from collections.abc import Iterator
 
 from flowbot.compiler import ir
-from flowbot.compiler.check_names import callers_of
 from flowbot.compiler.diagnostics import Diagnostic
 from flowbot.compiler.messages import diag
 from flowbot.compiler.symbols import SPECIAL_FLOWS
 from flowbot.compiler.symbols import Symbols
+from flowbot.compiler.walk import TRANSITION_KINDS
 from flowbot.compiler.walk import node_targets
 from flowbot.compiler.walk import node_waits
 
@@ -105,7 +105,8 @@ def _check_order(node: ir.NodeDecl) -> Iterator[Diagnostic]:
     unconditional = False
     listens = 0
     for item in node.body:
-        if isinstance(item, ir.Transition):
+        if item.kind in TRANSITION_KINDS:  # by kind, not isinstance: see walk.py
+            assert isinstance(item, ir.Transition)
             if unconditional:
                 yield diag("E209", item.span)
             seen_transition = True
@@ -113,7 +114,7 @@ def _check_order(node: ir.NodeDecl) -> Iterator[Diagnostic]:
             continue
         if seen_transition:
             yield diag("E205", item.span, step=_STEP_WORDS[item.kind])
-        if isinstance(item, ir.Listen):
+        if item.kind == "listen":
             listens += 1
             if listens == 2:
                 yield diag("E206", item.span, node=node.name.value)
@@ -219,7 +220,7 @@ def _cycle_from(start: str, graph: dict[str, list[str]], members: set[str]) -> l
 
 
 def _check_reachability(program: ir.Program, symbols: Symbols) -> Iterator[Diagnostic]:
-    callers = callers_of(program)
+    callers = symbols.callers
     seen: set[tuple[str, str]] = set()
     work: list[tuple[str, str]] = []
 

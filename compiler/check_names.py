@@ -15,6 +15,7 @@ from flowbot.compiler.messages import did_you_mean
 from flowbot.compiler.symbols import SYSTEM_ENTITIES
 from flowbot.compiler.symbols import Symbols
 from flowbot.compiler.walk import condition_parts
+from flowbot.compiler.walk import TRANSITION_KINDS
 from flowbot.compiler.walk import node_targets
 
 READ_SCOPES = ("bot", "user", "session", "temp", "event")
@@ -23,20 +24,9 @@ RESERVED_NODE_NAMES = ("end", "return", "flow", "END")
 _ANNOTATION = re.compile(r"\[([^\]\n]*)\]\(([^)\n]*)\)")
 
 
-def callers_of(program: ir.Program) -> dict[str, set[str]]:
-    """Flow name -> the flows that enter it (``-> flow <name>``)."""
-    callers: dict[str, set[str]] = {}
-    for flow in program.flows:
-        targets = [t for node in flow.nodes for t in node_targets(node)] + [t.target for t in flow.catch_all]
-        for target in targets:
-            if target.kind == "flow" and target.flow is not None:
-                callers.setdefault(target.flow.value, set()).add(flow.name.value)
-    return callers
-
-
 def check_names(program: ir.Program, symbols: Symbols) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    callers = callers_of(program)
+    callers = symbols.callers
     for flow in symbols.flows.values():
         out.extend(_check_flow_name(flow))
         for transition in flow.catch_all:
@@ -67,10 +57,10 @@ def _check_node(node: ir.NodeDecl, flow: str, symbols: Symbols, callers: dict[st
     for target in node_targets(node):
         yield from _check_target(target, flow, symbols, callers)
     for item in node.body:
-        if isinstance(item, ir.Transition):
-            yield from _check_condition(item.condition, symbols)
+        if item.kind in TRANSITION_KINDS:
+            yield from _check_condition(item.condition, symbols)  # type: ignore[union-attr]
         else:
-            yield from _check_step(item, symbols)
+            yield from _check_step(item, symbols)  # type: ignore[arg-type]
 
 
 def _unknown_node(name: ir.Name, flow: str, symbols: Symbols) -> Diagnostic:
@@ -146,21 +136,28 @@ def _check_action(name: ir.Name, symbols: Symbols) -> Iterator[Diagnostic]:
 
 
 def _check_step(step: ir.Step, symbols: Symbols) -> Iterator[Diagnostic]:
-    if isinstance(step, (ir.SetStep, ir.UnsetStep)):
+    kind = step.kind  # by kind, not isinstance: see walk.py
+    if kind in ("set", "unset"):
+        assert isinstance(step, (ir.SetStep, ir.UnsetStep))
         yield from _check_write_path(step.path, symbols)
-    elif isinstance(step, ir.RunStep):
+    elif kind == "run":
+        assert isinstance(step, ir.RunStep)
         yield from _check_action(step.action, symbols)
-    elif isinstance(step, ir.CallStep) and step.save is not None:
+    elif kind == "call" and step.save is not None:  # type: ignore[union-attr]
+        assert isinstance(step, ir.CallStep) and step.save is not None
         yield from _check_path(step.save, symbols, WRITE_SCOPES)
         if len(step.save.keys) != 1 or not isinstance(step.save.keys[0].key, str):
             yield diag("E120", step.save.span)
-    elif isinstance(step, ir.AskStep):
+    elif kind == "ask":
+        assert isinstance(step, ir.AskStep)
         yield from _duplicate_options(step.options)
         if step.save is not None:
             yield from _check_write_path(step.save, symbols)
-    elif isinstance(step, ir.FillStep):
+    elif kind == "fill":
+        assert isinstance(step, ir.FillStep)
         yield from _check_fill(step, symbols)
-    elif isinstance(step, ir.ContextStep):
+    elif kind == "context":
+        assert isinstance(step, ir.ContextStep)
         for name in step.names:
             if name.value not in symbols.contexts and name.value != "global":
                 yield diag("W006", name.span, name=name.value)

@@ -53,7 +53,7 @@ def check_values(program: ir.Program, symbols: Symbols) -> list[Diagnostic]:
 
 def _check_templates(step: ir.Step, templates: TemplateChecker) -> Iterator[Diagnostic]:
     for item in step_templates(step):
-        if isinstance(item, ir.TemplateValue):
+        if item.__class__ is ir.TemplateValue:
             yield from templates.check_source(item.source, item.source, item.span)
         else:
             yield from templates.check(item)

@@ -8,7 +8,6 @@ from typing import Any
 
 from flowbot.compiler import ir
 from flowbot.compiler.ids import IdRegistry
-from flowbot.runtime.flow import ContentElement
 
 TEXT = "builtin_text"
 CHOICE = "builtin_single-choice"
@@ -19,17 +18,18 @@ _BUTTON_ACTIONS = {"say": ("Say something", "text"), "url": ("Open URL", "url"),
 
 
 class ContentStore:
-    """Collects the bot's content elements, by type, in the order they are created."""
+    """Collects the bot's content elements, by type, in the order they are created, as the JSON of
+    :class:`flowbot.runtime.flow.ContentElement` (``{"id": ..., "formData": {...}}``)."""
 
     def __init__(self, ids: IdRegistry, language: str) -> None:
         self.ids = ids
         self.language = language
-        self.elements: dict[str, list[ContentElement]] = {}
+        self.elements: dict[str, list[dict[str, Any]]] = {}
 
     def _add(self, content_type: str, where: tuple[str, ...], props: dict[str, Any]) -> str:
         element_id = self.ids.element_id(content_type, *where)
         form = {f"{key}${self.language}": value for key, value in sorted(props.items()) if value is not None}
-        self.elements.setdefault(content_type, []).append(ContentElement(id=element_id, formData=form))
+        self.elements.setdefault(content_type, []).append({"id": element_id, "formData": form})
         return element_id
 
     def message(self, message: ir.Message, where: tuple[str, ...], options: list[ir.Option] | None = None) -> str:

@@ -20,7 +20,6 @@ from flowbot.compiler.symbols import Symbols
 from flowbot.runtime.flow import BotConfig
 from flowbot.runtime.flow import EntityDefinition
 from flowbot.runtime.flow import EntityOccurrence
-from flowbot.runtime.flow import FlowUi
 from flowbot.runtime.flow import IntentDefinition
 from flowbot.runtime.flow import IntentSlot
 from flowbot.runtime.flow import QnaData
@@ -47,11 +46,10 @@ def emit_bot(program: ir.Program, symbols: Symbols) -> BotFolder:
     flows = FlowEmitter(symbols, ids, content).emit()
     files: dict[str, Any] = {"bot.config.json": _config(bot, language)}
     for name, flow in flows.flows.items():
-        ui = skill_layout(flow) if name in flows.skills else layout(flow)
-        files[f"flows/{name}"] = flow.model_dump(mode="json", exclude_unset=True)
-        files[f"flows/{name[: -len('.flow.json')]}.ui.json"] = _ui_json(ui)
+        files[f"flows/{name}"] = flow
+        files[f"flows/{name[: -len('.flow.json')]}.ui.json"] = skill_layout(flow) if name in flows.skills else layout(flow)
     for content_type, elements in content.elements.items():
-        files[f"content-elements/{content_type}.json"] = [e.model_dump(mode="json", exclude_none=True) for e in elements]
+        files[f"content-elements/{content_type}.json"] = elements
     for intent in symbols.intents.values():
         files[f"intents/{intent.name.value}.json"] = _intent(intent, language)
     for entity in symbols.entities.values():
@@ -70,14 +68,6 @@ def emit_bot(program: ir.Program, symbols: Symbols) -> BotFolder:
 
 def _integral(number: float) -> int | float:
     return int(number) if float(number).is_integer() else number
-
-
-def _ui_json(ui: FlowUi) -> dict[str, Any]:
-    """The layout, with whole positions written as integers (``100``, not ``100.0``)."""
-    data = ui.model_dump(mode="json", exclude_none=True, exclude_unset=True)
-    for node in data["nodes"]:
-        node["position"] = {axis: _integral(value) for axis, value in node["position"].items()}
-    return data
 
 
 def _duration(duration: ir.Duration) -> str:

@@ -1,7 +1,12 @@
-"""Flows and nodes → Botpress v12 flow models (contract §2): steps become instruction strings
+"""Flows and nodes → Botpress v12 flow JSON (contract §2): steps become instruction strings
 (``say #!<element>``, ``builtin/setVariable {...}``, ``<action> {...}``, ``basic-skills/call_api
 {...}``), steps after ``listen`` go to ``onReceive``, transitions become ``next`` entries with
 JavaScript-style conditions, and questions become skill calls (:mod:`flowbot.compiler.skills`).
+
+Flows are built as the JSON they are written as (keys in the order of the fields of
+:class:`flowbot.runtime.flow.Flow` and :class:`~flowbot.runtime.flow.FlowNode`), not as those
+models: building and dumping ten models per node cost more than the rest of emitting
+(tests/compiler check that the runtime reads every emitted flow back).
 """
 
 from __future__ import annotations
@@ -23,19 +28,18 @@ from flowbot.compiler.skills import choice_skill
 from flowbot.compiler.skills import compact
 from flowbot.compiler.skills import slot_skill
 from flowbot.compiler.symbols import Symbols
-from flowbot.runtime.flow import CatchAll
-from flowbot.runtime.flow import Flow
-from flowbot.runtime.flow import FlowNode
-from flowbot.runtime.flow import SourceSpan
-from flowbot.runtime.flow import Transition
+from flowbot.compiler.walk import TRANSITION_KINDS
+
+JsonDict = dict[str, Any]
 
 
 class EmittedFlows(BaseModel):
-    """Every flow of the bot, keyed by file name (``main.flow.json``, ``skills/choice-1a2b3c.flow.json``)."""
+    """Every flow of the bot (its JSON), keyed by file name (``main.flow.json``,
+    ``skills/choice-1a2b3c.flow.json``)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    flows: dict[str, Flow] = Field(default_factory=dict)
+    flows: dict[str, JsonDict] = Field(default_factory=dict)
     skills: set[str] = Field(default_factory=set)
 
 
@@ -81,46 +85,53 @@ class FlowEmitter:
         out = EmittedFlows()
         for name, decl in self.symbols.flows.items():
             nodes = [self._node(decl, node, out) for node in self.symbols.nodes[name].values()]
-            catch_all = CatchAll(next=[self._transition(t) for t in decl.catch_all]) if decl.catch_all else CatchAll()
-            fields: dict[str, Any] = {"version": "0.0.1", "catchAll": catch_all, "startNode": self.symbols.start_node(name)}
+            catch_all = {"next": [self._transition(t) for t in decl.catch_all]} if decl.catch_all else {}
+            flow: JsonDict = {"version": "0.0.1", "catchAll": catch_all, "startNode": self.symbols.start_node(name)}
+            flow["nodes"] = nodes
             if decl.description is not None:
-                fields["description"] = decl.description.value
-            out.flows[decl.file_name] = Flow(**fields, nodes=nodes)
+                flow["description"] = decl.description.value
+            out.flows[decl.file_name] = flow
         return out
 
-    def _transition(self, transition: ir.Transition) -> Transition:
-        return Transition(condition=to_js(transition.condition), node=target_ref(transition.target))
+    def _transition(self, transition: ir.Transition) -> JsonDict:
+        return {"condition": to_js(transition.condition), "node": target_ref(transition.target)}
 
-    def _node(self, flow: ir.FlowDecl, node: ir.NodeDecl, out: EmittedFlows) -> FlowNode:
-        source = SourceSpan(file=node.name.span.file, line=node.span.line, column=node.span.column)
+    def _node(self, flow: ir.FlowDecl, node: ir.NodeDecl, out: EmittedFlows) -> JsonDict:
+        source = {"file": node.name.span.file, "line": node.span.line, "column": node.span.column}
         where = (flow.name.value, node.name.value)
-        steps = node.steps
-        skill = next((s for s in steps if isinstance(s, (ir.AskStep, ir.FillStep))), None)
-        if skill is not None:
-            generated = self._skill(skill, where, source)
-            out.flows[generated.flow_name] = generated.flow
-            out.skills.add(generated.flow_name)
-            return generated.node
+        steps: list[ir.Step] = []
+        next_: list[JsonDict] = []
+        for item in node.body:  # by kind, not isinstance: see walk.py
+            if item.kind in TRANSITION_KINDS:
+                next_.append(self._transition(item))  # type: ignore[arg-type]
+            else:
+                steps.append(item)  # type: ignore[arg-type]
+        for step in steps:
+            if step.kind in ir.SKILL_KINDS:
+                generated = self._skill(step, where, source)  # type: ignore[arg-type]
+                out.flows[generated.flow_name] = generated.flow
+                out.skills.add(generated.flow_name)
+                return generated.node
         on_enter: list[str] = []
         on_receive: list[str] | None = None
         current = on_enter
-        next_: list[Transition] = [self._transition(t) for t in node.transitions]
         for index, step in enumerate(steps):
-            if isinstance(step, ir.Listen):
+            kind = step.kind
+            if kind == "listen":
                 on_receive = current = []
                 continue
-            if isinstance(step, ir.CallStep):
-                instruction, next_ = self._call(step, where)
+            if kind == "call":
+                instruction, next_ = self._call(step, where)  # type: ignore[arg-type]
                 current.append(instruction)
                 continue
             current.extend(self._instructions(step, (*where, str(index))))
-        return FlowNode(
-            id=self.ids.node_id(*where), name=node.name.value, type="standard", onEnter=on_enter,
-            onReceive=on_receive, next=next_, source=source,
-        )
+        return {
+            "id": self.ids.node_id(*where), "name": node.name.value, "type": "standard", "onEnter": on_enter,
+            "onReceive": on_receive, "next": next_, "source": source,
+        }
 
     def _instructions(self, step: ir.Step, where: tuple[str, ...]) -> list[str]:
-        if isinstance(step, (ir.SayText, ir.SayImage, ir.SayCard, ir.SayCarousel)):
+        if step.kind in ir.SAY_KINDS:
             return [f"say #!{self.content.for_step(step, where)}"]
         if isinstance(step, (ir.SetStep, ir.UnsetStep)):
             value = value_json(step.value) if isinstance(step, ir.SetStep) else "null"
@@ -142,7 +153,7 @@ class FlowEmitter:
             return [f"builtin/removeContext {compact({'contexts': names})}"]
         return ["builtin/resetContext {}"]
 
-    def _call(self, step: ir.CallStep, where: tuple[str, str]) -> tuple[str, list[Transition]]:
+    def _call(self, step: ir.CallStep, where: tuple[str, str]) -> tuple[str, list[JsonDict]]:
         rid = self.ids.random_id("call_api", *where)
         headers = {}
         if step.headers is not None:
@@ -169,12 +180,12 @@ class FlowEmitter:
             args["timeout"] = int(step.timeout) if float(step.timeout).is_integer() else step.timeout
         assert step.on_success is not None and step.on_failure is not None
         next_ = [
-            Transition(condition=f"temp.valid_{rid}", node=target_ref(step.on_success), caption="On success"),
-            Transition(condition=f"!temp.valid_{rid}", node=target_ref(step.on_failure), caption="On failure"),
+            {"condition": f"temp.valid_{rid}", "node": target_ref(step.on_success), "caption": "On success"},
+            {"condition": f"!temp.valid_{rid}", "node": target_ref(step.on_failure), "caption": "On failure"},
         ]
         return f"basic-skills/call_api {compact(args)}", next_
 
-    def _skill(self, step: ir.AskStep | ir.FillStep, where: tuple[str, str], source: SourceSpan) -> SkillFlow:
+    def _skill(self, step: ir.AskStep | ir.FillStep, where: tuple[str, str], source: JsonDict) -> SkillFlow:
         if isinstance(step, ir.AskStep):
             assert step.on_failure is not None
             targets = {o.value: target_ref(o.target) for o in step.options if o.target is not None}

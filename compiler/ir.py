@@ -234,6 +234,7 @@ NodeItem = Annotated[
 ]
 
 SKILL_KINDS = ("ask", "fill")
+_TRANSITION_KINDS = frozenset({"when", "else", "goto"})
 SAY_KINDS = ("say_text", "say_image", "say_card", "say_carousel")
 
 
@@ -247,13 +248,14 @@ class NodeDecl(IrModel):
     body: list[NodeItem]
     span: Span
 
+    # By kind, not isinstance (see walk.py): the checks and emitters ask for every node.
     @property
     def steps(self) -> list[Step]:
-        return [item for item in self.body if not isinstance(item, Transition)]
+        return [item for item in self.body if item.kind not in _TRANSITION_KINDS]  # type: ignore[misc]
 
     @property
     def transitions(self) -> list[Transition]:
-        return [item for item in self.body if isinstance(item, Transition)]
+        return [item for item in self.body if item.kind in _TRANSITION_KINDS]  # type: ignore[misc]
 
 
 class FlowDecl(IrModel):

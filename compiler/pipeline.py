@@ -14,6 +14,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
@@ -29,6 +30,7 @@ from flowbot.compiler.diagnostics import locate
 from flowbot.compiler.diagnostics import sort_diagnostics
 from flowbot.compiler.emit_bot import BotFolder
 from flowbot.compiler.emit_bot import emit_bot
+from flowbot.compiler.fast_parse import build_fast
 from flowbot.compiler.messages import diag
 from flowbot.compiler.parse import parse_text
 from flowbot.compiler.parse import prepare
@@ -39,6 +41,11 @@ from flowbot.compiler.symbols import build_symbols
 from flowbot.compiler.transform import IrBuilder
 from flowbot.compiler.writer import OutputError
 from flowbot.compiler.writer import write_folder
+from flowbot.runtime.bot import BotDefinition
+from flowbot.runtime.flow import BotConfig
+from flowbot.runtime.flow import EntityDefinition
+from flowbot.runtime.flow import IntentDefinition
+from flowbot.runtime.flow import QnaEntry
 
 
 class Analysis(BaseModel):
@@ -76,12 +83,16 @@ def _parse_files(sources: Sources) -> tuple[ir.Program | None, list[Diagnostic]]
     out: list[Diagnostic] = []
     files = []
     for source in sources.files:
-        tree, errors = parse_text(prepare(source.text), source.path)
-        out.extend(errors)
-        if tree is None:
-            continue
+        text = prepare(source.text)
         builder = IrBuilder(source.path)
-        built = builder.transform(tree)
+        built = build_fast(text, builder)
+        if built is None:  # a syntax error (or deep nesting): the tree path reports it
+            tree, errors = parse_text(text, source.path)
+            out.extend(errors)
+            if tree is None:
+                continue
+            builder = IrBuilder(source.path)
+            built = builder.transform(tree)
         out.extend(builder.diagnostics)
         if built is not None:
             files.append(built)
@@ -177,7 +188,9 @@ def build(source_dir: Path | str, out_dir: Path | str, *, train_nlu: bool = True
         if not analysis.ok:
             return BuildResult(ok=False, diagnostics=analysis.diagnostics)
         try:
-            write_folder(compile_folder(analysis), out, finish=_train_nlu if train_nlu else None)
+            folder = compile_folder(analysis)
+            finish = (lambda staging: _train_nlu(staging, folder)) if train_nlu else None
+            write_folder(folder, out, finish=finish)
         except OutputError as exc:
             failure = diag("E121", None, path=str(out), reason=str(exc)).model_copy(update={"path": str(out)})
             return BuildResult(ok=False, diagnostics=[*analysis.diagnostics, failure])
@@ -190,19 +203,44 @@ def build(source_dir: Path | str, out_dir: Path | str, *, train_nlu: bool = True
 NLU_MODULE = "flowbot.runtime.nlu"
 
 
-def _train_nlu(bot_dir: Path) -> None:
+def _train_nlu(bot_dir: Path, folder: BotFolder) -> None:
     """Train the bot's NLU model into ``<bot_dir>/nlu/`` (contract §5), when the NLU module is
     installed; without it the runtime trains on first load instead."""
     if importlib.util.find_spec(NLU_MODULE) is None:
         return
-    from flowbot.runtime.bot import load_bot
-
     nlu = importlib.import_module(NLU_MODULE)
+    bot = _nlu_bot(folder, bot_dir)
+    # Training is not ours: let it collect as it expects, but only its own objects. Frozen, the
+    # compiler's (hundreds of thousands for a big bot) are not traversed by every collection.
     paused = not gc.isenabled()
-    gc.enable()  # training is not ours: let it collect as it expects
+    gc.freeze()
+    gc.enable()
     try:
-        model = nlu.train_nlu(load_bot(bot_dir))
+        model = nlu.train_nlu(bot)
         model.save(bot_dir / "nlu")
     finally:
         if paused:
             gc.disable()
+        gc.unfreeze()
+
+
+def _nlu_bot(folder: BotFolder, bot_dir: Path) -> BotDefinition:
+    """What NLU training reads (config, intents, entities, QnA), from the files just emitted, as
+    ``load_bot`` would read them back; the flows, which training does not read, are left out
+    (reading them back cost more than compiling them)."""
+    config = BotConfig.model_validate(folder.files["bot.config.json"])
+
+    def items(folder_name: str, model: type[Any]) -> list[Any]:
+        # load_bot reads ``<folder>/*.json`` sorted by path: within one folder, by name
+        prefix = f"{folder_name}/"
+        names = sorted(rel for rel in folder.files if rel.startswith(prefix) and "/" not in rel[len(prefix):])
+        return [model.model_validate(folder.files[rel]) for rel in names if rel.endswith(".json")]
+
+    return BotDefinition(
+        bot_id=config.id or bot_dir.name,
+        root=bot_dir,
+        config=config,
+        intents=items("intents", IntentDefinition),
+        entities=items("entities", EntityDefinition),
+        qna=items("qna", QnaEntry),
+    )

@@ -16,11 +16,9 @@ from pydantic import ConfigDict
 from flowbot.compiler import ir
 from flowbot.compiler.content import ContentStore
 from flowbot.compiler.ids import IdRegistry
-from flowbot.runtime.flow import CatchAll
-from flowbot.runtime.flow import Flow
-from flowbot.runtime.flow import FlowNode
-from flowbot.runtime.flow import SourceSpan
-from flowbot.runtime.flow import Transition
+
+# Flows and nodes are their JSON, keys in the order of the runtime's models (see emit_flows).
+JsonDict = dict[str, Any]
 
 DEFAULT_CHOICE_RETRIES = 3
 DEFAULT_SLOT_RETRIES = 3
@@ -37,27 +35,27 @@ class SkillFlow(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    node: FlowNode
+    node: JsonDict
     flow_name: str
-    flow: Flow
+    flow: JsonDict
 
 
-def _skill_node(ids: IdRegistry, suffix: str, name: str, on_enter: list[str], next_: list[Transition],
-                source: SourceSpan, on_receive: list[str] | None = None, **extra: Any) -> FlowNode:
-    fields: dict[str, Any] = {"id": ids.skill_node_id(suffix, name), "name": name, "onEnter": on_enter}
+def _skill_node(ids: IdRegistry, suffix: str, name: str, on_enter: list[str], next_: list[JsonDict],
+                source: JsonDict, on_receive: list[str] | None = None, **extra: Any) -> JsonDict:
+    fields: JsonDict = {"id": ids.skill_node_id(suffix, name), "name": name, "onEnter": on_enter}
     if on_receive is not None:
         fields["onReceive"] = on_receive
     fields["next"] = next_
-    fields["source"] = source
-    return FlowNode(**fields, **extra)
+    fields["source"] = dict(source)
+    return {**fields, **extra}
 
 
-def _go(condition: str, node: str) -> Transition:
-    return Transition(condition=condition, node=node)
+def _go(condition: str, node: str) -> JsonDict:
+    return {"condition": condition, "node": node}
 
 
 def choice_skill(step: ir.AskStep, where: tuple[str, str], targets: dict[str, str], failure: str,
-                 ids: IdRegistry, content: ContentStore, source: SourceSpan) -> SkillFlow:
+                 ids: IdRegistry, content: ContentStore, source: JsonDict) -> SkillFlow:
     """``ask`` → the legacy choice skill. ``targets`` maps option values to transition targets."""
     flow, node = where
     suffix = ids.skill_suffix("choice", flow, node)
@@ -75,19 +73,19 @@ def choice_skill(step: ir.AskStep, where: tuple[str, str], targets: dict[str, st
     }
     nodes = _choice_nodes(step, data, ids, suffix, source)
     next_ = [
-        Transition(
-            caption=f"User picked [{_short(o.value)}]",
-            condition=f"temp['skill-choice-ret-{rid}'] == {json.dumps(o.value, ensure_ascii=False)}",
-            node=targets[o.value],
-        )
+        {
+            "condition": f"temp['skill-choice-ret-{rid}'] == {json.dumps(o.value, ensure_ascii=False)}",
+            "node": targets[o.value],
+            "caption": f"User picked [{_short(o.value)}]",
+        }
         for o in step.options
     ]
-    next_.append(Transition(caption="On failure", condition="true", node=failure))
+    next_.append({"condition": "true", "node": failure, "caption": "On failure"})
     return _finish("choice", suffix, node, next_, nodes, "entry", data, source)
 
 
 def _choice_nodes(step: ir.AskStep, data: dict[str, Any], ids: IdRegistry, suffix: str,
-                  source: SourceSpan) -> list[FlowNode]:
+                  source: JsonDict) -> list[JsonDict]:
     """The four nodes of the legacy choice skill: entry, parse (waits), invalid, sorry."""
     rid, content_id, invalid_id = data["randomId"], data["contentId"], data["invalidContentId"]
     retries = data["config"]["nbMaxRetries"]
@@ -126,14 +124,14 @@ def _short(choice: str) -> str:
     return choice[:7] + "..." if len(choice) > 8 else choice
 
 
-def _finish(skill: str, suffix: str, node: str, next_: list[Transition], nodes: list[FlowNode], start: str,
-            data: dict[str, Any], source: SourceSpan) -> SkillFlow:
+def _finish(skill: str, suffix: str, node: str, next_: list[JsonDict], nodes: list[JsonDict], start: str,
+            data: dict[str, Any], source: JsonDict) -> SkillFlow:
     flow_name = f"skills/{skill}-{suffix}.flow.json"
-    parent = FlowNode(
-        id=f"skill-{suffix}", name=node, type="skill-call", skill=skill, flow=flow_name, next=next_,
-        onEnter=None, onReceive=None, source=source,
-    )
-    flow = Flow(version="0.0.1", catchAll=CatchAll(next=[]), startNode=start, skillData=data, nodes=nodes)
+    parent = {
+        "id": f"skill-{suffix}", "name": node, "type": "skill-call", "onEnter": None, "onReceive": None,
+        "next": next_, "skill": skill, "flow": flow_name, "source": source,
+    }
+    flow = {"version": "0.0.1", "catchAll": {"next": []}, "startNode": start, "nodes": nodes, "skillData": data}
     return SkillFlow(node=parent, flow_name=flow_name, flow=flow)
 
 
@@ -148,7 +146,7 @@ class SlotInfo(BaseModel):
 
 
 def slot_skill(step: ir.FillStep, where: tuple[str, str], slot: SlotInfo, outcomes: tuple[str, str, str],
-               ids: IdRegistry, content: ContentStore, source: SourceSpan) -> SkillFlow:
+               ids: IdRegistry, content: ContentStore, source: JsonDict) -> SkillFlow:
     """``fill`` → the slot skill. ``outcomes`` are the targets (extracted, not found, already)."""
     flow, node = where
     suffix = ids.skill_suffix("Slot", flow, node)
@@ -171,14 +169,14 @@ def slot_skill(step: ir.FillStep, where: tuple[str, str], slot: SlotInfo, outcom
     nodes = _slot_nodes(data, ids, suffix, source)
     filled, not_found, already = outcomes
     next_ = [
-        Transition(caption="On extracted", condition='temp.extracted == "true"', node=filled),
-        Transition(caption="On not found", condition='temp.notExtracted == "true"', node=not_found),
-        Transition(caption="On already extracted", condition='temp.alreadyExtracted == "true"', node=already),
+        {"condition": 'temp.extracted == "true"', "node": filled, "caption": "On extracted"},
+        {"condition": 'temp.notExtracted == "true"', "node": not_found, "caption": "On not found"},
+        {"condition": 'temp.alreadyExtracted == "true"', "node": already, "caption": "On already extracted"},
     ]
     return _finish("Slot", suffix, node, next_, nodes, "check-if-extracted", data, source)
 
 
-def _slot_nodes(data: dict[str, Any], ids: IdRegistry, suffix: str, source: SourceSpan) -> list[FlowNode]:
+def _slot_nodes(data: dict[str, Any], ids: IdRegistry, suffix: str, source: JsonDict) -> list[JsonDict]:
     """The five nodes of the slot skill, in the generator's order."""
     slot, expiry, retries = data["slotName"], data["turnExpiry"], data["retryAttempts"]
     ask_id, retry_id = data["contentElement"], data["notFoundElement"]

@@ -14,6 +14,7 @@ from flowbot.compiler import ir
 from flowbot.compiler.diagnostics import Diagnostic
 from flowbot.compiler.diagnostics import Note
 from flowbot.compiler.messages import diag
+from flowbot.compiler.walk import callers_of
 
 SYSTEM_ENTITIES = (
     "any",
@@ -57,6 +58,7 @@ class Symbols(BaseModel):
     slots: dict[str, list[tuple[ir.IntentDecl, ir.SlotDecl]]] = Field(default_factory=dict)
     actions: dict[str, ir.CodeFile] = Field(default_factory=dict)
     contexts: set[str] = Field(default_factory=set)
+    callers: dict[str, set[str]] = Field(default_factory=dict)  # flow -> the flows that enter it
 
     def start_node(self, flow: str) -> str | None:
         """The name of the flow's start node: ``start <node>``, else its first node."""
@@ -110,4 +112,5 @@ def build_symbols(program: ir.Program) -> tuple[Symbols, list[Diagnostic]]:
     for qna in symbols.qnas.values():
         symbols.contexts.update(c.value for c in qna.contexts)
     symbols.actions = {code.name: code for code in program.actions}
+    symbols.callers = callers_of(program)
     return symbols, out

@@ -56,7 +56,8 @@ class FlowRules(ValueRules):
         return ir.Transition(kind="goto", target=children[0], span=self._span(meta))
 
     def node_target(self, meta: Place, children: list[Token]) -> ir.Target:
-        return ir.Target(kind="node", node=self._name(children[0]), span=self._span(meta))
+        name = self._name(children[0])
+        return ir.Target(kind="node", node=name, span=name.span)  # the rule is the name: one span
 
     def flow_target(self, meta: Place, children: list[Any]) -> ir.Target:
         flow, *rest = children
@@ -99,7 +100,8 @@ class FlowRules(ValueRules):
     def say_text(self, meta: Place, children: list[Any]) -> ir.SayText:
         texts, *items = children
         options = [i for i in items if isinstance(i, ir.Option)]
-        return ir.SayText(message=self._message(meta, texts, items), options=options, span=self._span(meta))
+        message = self._message(meta, texts, items)
+        return ir.SayText(message=message, options=options, span=message.span)  # same place: one span
 
     def option_value(self, meta: Place, children: list[Any]) -> ir.Name:
         child = children[0]

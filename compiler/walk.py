@@ -8,30 +8,55 @@ from collections.abc import Iterator
 from flowbot.compiler import ir
 
 
+# Dispatch on ``kind`` (every step and transition has one) rather than isinstance: pydantic's
+# models are ABCs, whose isinstance is slow when it fails, and these walks run for every node.
+TRANSITION_KINDS = frozenset({"when", "else", "goto"})
+_OUTCOME_KINDS = frozenset({"call", "ask", "fill"})
+_WAIT_KINDS = frozenset({"listen", "ask", "fill"})
+
+
 def step_targets(step: ir.Step) -> Iterator[ir.Target]:
     """The outcome targets of a step (call, ask, fill); other steps have none."""
-    if isinstance(step, ir.CallStep):
+    kind = step.kind
+    if kind == "call":
+        assert isinstance(step, ir.CallStep)
         yield from (t for t in (step.on_success, step.on_failure) if t is not None)
-    elif isinstance(step, ir.AskStep):
+    elif kind == "ask":
+        assert isinstance(step, ir.AskStep)
         yield from (o.target for o in step.options if o.target is not None)
         if step.on_failure is not None:
             yield step.on_failure
-    elif isinstance(step, ir.FillStep):
+    elif kind == "fill":
+        assert isinstance(step, ir.FillStep)
         yield from (t for t in (step.on_filled, step.on_already_filled, step.on_not_found) if t is not None)
 
 
-def node_targets(node: ir.NodeDecl) -> Iterator[ir.Target]:
-    """Every target of a node: its transitions' and its steps' outcomes."""
+def node_targets(node: ir.NodeDecl) -> list[ir.Target]:
+    """Every target of a node: its transitions' and its steps' outcomes, in source order."""
+    targets = []
     for item in node.body:
-        if isinstance(item, ir.Transition):
-            yield item.target
-        else:
-            yield from step_targets(item)
+        kind = item.kind
+        if kind in TRANSITION_KINDS:
+            targets.append(item.target)  # type: ignore[union-attr]
+        elif kind in _OUTCOME_KINDS:
+            targets.extend(step_targets(item))  # type: ignore[arg-type]
+    return targets
+
+
+def callers_of(program: ir.Program) -> dict[str, set[str]]:
+    """Flow name -> the flows that enter it (``-> flow <name>``); kept in the symbols."""
+    callers: dict[str, set[str]] = {}
+    for flow in program.flows:
+        targets = [t for node in flow.nodes for t in node_targets(node)] + [t.target for t in flow.catch_all]
+        for target in targets:
+            if target.kind == "flow" and target.flow is not None:
+                callers.setdefault(target.flow.value, set()).add(flow.name.value)
+    return callers
 
 
 def node_waits(node: ir.NodeDecl) -> bool:
     """Does the node wait for the user (``listen``, or a question skill)?"""
-    return any(isinstance(item, (ir.Listen, ir.AskStep, ir.FillStep)) for item in node.body)
+    return any(item.kind in _WAIT_KINDS for item in node.body)
 
 
 def operand_paths(operand: ir.Operand) -> Iterator[ir.Path]:
@@ -95,32 +120,42 @@ def _card_texts(card: ir.Card) -> Iterator[ir.Text]:
 
 def step_templates(step: ir.Step) -> Iterator[ir.Text | ir.TemplateValue]:
     """Every string of a step that the runtime renders as a template."""
-    if isinstance(step, ir.SayText):
+    kind = step.kind
+    if kind == "say_text":
+        assert isinstance(step, ir.SayText)
         yield from _message_texts(step.message)
         yield from (o.title for o in step.options)
-    elif isinstance(step, ir.SayImage):
+    elif kind == "say_image":
+        assert isinstance(step, ir.SayImage)
         yield step.url
         if step.title is not None:
             yield step.title
-    elif isinstance(step, ir.SayCard):
+    elif kind == "say_card":
+        assert isinstance(step, ir.SayCard)
         yield from _card_texts(step.card)
-    elif isinstance(step, ir.SayCarousel):
+    elif kind == "say_carousel":
+        assert isinstance(step, ir.SayCarousel)
         for card in step.cards:
             yield from _card_texts(card)
-    elif isinstance(step, ir.SetStep):
+    elif kind == "set":
+        assert isinstance(step, ir.SetStep)
         yield from _top_level(step.value)
-    elif isinstance(step, ir.RunStep):
+    elif kind == "run":
+        assert isinstance(step, ir.RunStep)
         for arg in step.args:
             yield from _top_level(arg.value)
-    elif isinstance(step, ir.CallStep):
+    elif kind == "call":
+        assert isinstance(step, ir.CallStep)
         yield step.url
         for value in (step.headers, step.body):
             if value is not None:
                 yield from value_templates(value)
-    elif isinstance(step, ir.AskStep):
+    elif kind == "ask":
+        assert isinstance(step, ir.AskStep)
         yield from _message_texts(step.message)
         yield from (o.title for o in step.options)
         yield from _message_texts(step.invalid)
-    elif isinstance(step, ir.FillStep):
+    elif kind == "fill":
+        assert isinstance(step, ir.FillStep)
         yield from _message_texts(step.ask)
         yield from _message_texts(step.retry)

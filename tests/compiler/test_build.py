@@ -18,6 +18,7 @@ from flowbot.compiler import is_source_bot
 from flowbot.compiler import pipeline
 from flowbot.runtime.bot import load_bot
 from tests.compiler.util import bot_with
+from tests.conftest import ROOT
 
 GOOD = 'flow main\n  node entry\n    say "Hello"\n    -> end\n'
 BAD = 'flow main\n  node entry\n    say "Hello"\n    -> nowhere\n'
@@ -131,6 +132,23 @@ def test_build_trains_the_nlu_when_the_module_is_installed(tmp_path: Path, monke
     source = "intent hi\n  - hi\n  - hello\n  - hey\n" + GOOD
     assert build(bot_with(tmp_path, source), tmp_path / "out").ok
     assert (tmp_path / "out" / "nlu" / "model.json").read_text() == "hi"
+
+
+def test_nlu_training_reads_what_load_bot_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training gets the emitted config, intents, entities and QnA without reading the folder back."""
+    seen: list[Any] = []
+    fake = types.ModuleType(pipeline.NLU_MODULE)
+    fake.train_nlu = lambda bot: seen.append(bot) or _FakeModel([])  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, pipeline.NLU_MODULE, fake)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object() if name == pipeline.NLU_MODULE else None)
+    source = ROOT / "bots" / "pizza"
+    assert build(source, tmp_path / "out").ok
+    [given] = seen
+    loaded = load_bot(tmp_path / "out")
+    assert (given.bot_id, given.config) == (loaded.bot_id, loaded.config)
+    assert [i.name for i in given.intents] == [i.name for i in loaded.intents] != []
+    assert (given.intents, given.entities, given.qna) == (loaded.intents, loaded.entities, loaded.qna)
+    assert given.qna and given.entities
 
 
 def test_build_skips_nlu_training_without_the_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
