@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import importlib.util
 import inspect
+import logging
 import sys
 from collections.abc import Callable
 from collections.abc import Coroutine
@@ -22,6 +23,8 @@ from flowbot.errors import FlowbotError
 
 ACTION_PARAMETERS = frozenset({"event", "user", "session", "temp", "bot", "args"})
 HOOK_PARAMETERS = frozenset({"event", "user", "session", "temp", "bot", "payload"})
+
+logger = logging.getLogger(__name__)
 
 # The hooks a bot may define, by folder name; Botpress's ``*_middleware`` folder names are accepted too.
 HOOK_FOLDERS = {
@@ -133,9 +136,24 @@ def load_actions(bot_id: str, root: Path) -> dict[str, UserFunction]:
         )
         if fn is not None:
             actions[name] = fn
+    _warn_javascript(bot_id, "action", sorted(folder.rglob("*.js")) if folder.is_dir() else [])
     if problems:
         raise UserCodeError(problems)
     return actions
+
+
+def _warn_javascript(bot_id: str, kind: str, paths: list[Path]) -> None:
+    """A Botpress bot brings JavaScript actions and hooks: they cannot run here, and the author must
+    hear it at load time rather than find a flow that silently takes the error flow."""
+    if paths:
+        logger.warning(
+            "bot %s: %d JavaScript %s file(s) not run (flowbot runs Python: rewrite them as "
+            "`async def run(...)` in a .py file): %s",
+            bot_id,
+            len(paths),
+            kind,
+            ", ".join(str(path) for path in paths),
+        )
 
 
 def load_hooks(bot_id: str, root: Path) -> dict[str, list[UserFunction]]:
@@ -148,10 +166,15 @@ def load_hooks(bot_id: str, root: Path) -> dict[str, list[UserFunction]]:
         hook = HOOK_FOLDERS.get(sub.name)
         if not sub.is_dir():
             continue
+        if hook is None and not any(sub.glob("*.py")):
+            # Botpress's other hooks (after_bot_mount, on_bot_error...) exist in its bots as .js only
+            _warn_javascript(bot_id, "hook", sorted(sub.glob("*.js")))
+            continue
         if hook is None:
             known = ", ".join(sorted(set(HOOK_FOLDERS.values())))
             problems.append(f"{sub}: unknown hook folder (expected one of: {known})")
             continue
+        _warn_javascript(bot_id, "hook", sorted(sub.glob("*.js")))
         for path in sorted(sub.glob("*.py"), key=lambda p: p.name):
             if path.name.startswith((".", "_")):
                 continue

@@ -176,6 +176,32 @@ def test_an_unknown_hook_folder_is_reported(tmp_path: Path) -> None:
         make_service(write_bot(tmp_path / "bot", {"main.flow.json": main}, hooks=hooks))
 
 
+async def test_javascript_actions_and_hooks_of_a_botpress_bot_are_reported_not_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    hooks = {
+        "after_bot_mount": {"setup.js": "bp.logger.info('mounted')\n"},
+        "before_incoming_middleware": {"log.js": "bp.logger.info(event)\n"},
+    }
+    main = flow(node("one", on_enter=["legacy_lookup {}", "say #!builtin_text-after"]))
+    root = write_bot(
+        tmp_path / "bot",
+        {"main.flow.json": main, "error.flow.json": ERROR_FLOW},
+        texts=TEXTS,
+        hooks=hooks,
+    )
+    (root / "actions").mkdir()
+    (root / "actions" / "legacy_lookup.js").write_text("const x = 1\n")
+    with caplog.at_level(logging.WARNING, "flowbot.runtime"):
+        service = make_service(root)
+    assert "1 JavaScript action file(s) not run" in caplog.text
+    assert "legacy_lookup.js" in caplog.text
+    assert "setup.js" in caplog.text and "log.js" in caplog.text
+    result = await say(service, "bot", "hi")
+    assert texts(result) == ["oops"]
+    assert result.errors[0]["type"] == "action-execution"
+
+
 async def test_a_hook_can_skip_the_dialog_engine(tmp_path: Path) -> None:
     hooks = {
         "after_incoming": {"skip.py": "async def run(event):\n    event.set_flag('SKIP_DIALOG_ENGINE')\n"}
