@@ -102,7 +102,7 @@ def parse_text(text: str, file: str) -> tuple[Tree[Token] | None, list[Diagnosti
     except (UnexpectedInput, IndentationProblem) as exc:
         first = _diagnose(exc, text, file)
     errors = []
-    for piece in _pieces(text):
+    for piece in top_level_pieces(text):
         errors.extend(_piece_errors(piece, file))
     if not errors:
         errors = [first]
@@ -142,8 +142,10 @@ def _piece_errors_flat(piece: str, file: str) -> list[Diagnostic]:
 _TOP_LEVEL = re.compile(r"^[^\s#]", re.MULTILINE)
 
 
-def _pieces(text: str) -> list[str]:
-    """The top-level declarations of a file, each padded with blank lines so that positions hold."""
+def top_level_pieces(text: str) -> list[str]:
+    """The top-level declarations of a file (lines starting in column 1, comments aside), each
+    padded with blank lines so that positions hold: errors in one do not hide errors in the next.
+    The conversation-test parser splits its files the same way."""
     lines = text.split("\n")
     starts = [i for i, line in enumerate(lines) if _TOP_LEVEL.match(line)]
     if not starts or starts[0] != 0:

@@ -28,6 +28,7 @@ from flowbot.compiler.diagnostics import sort_diagnostics
 from flowbot.compiler.parse import BotIndenter
 from flowbot.compiler.parse import IndentationProblem
 from flowbot.compiler.parse import prepare
+from flowbot.compiler.parse import top_level_pieces
 from flowbot.runtime.callapi import MockRule
 from flowbot.runtime.callapi.body import decode_text
 from flowbot.testing.checks import check_tests
@@ -52,7 +53,6 @@ SUFFIX = ".convo"
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$")
 _SEGMENT = re.compile(r'\.([A-Za-z_$][A-Za-z0-9_$-]*)|\[(\d+)\]|\["([^"\n]*)"\]')
-_TOP_LEVEL = re.compile(r"^[^\s#]", re.MULTILINE)
 
 
 @functools.cache
@@ -320,7 +320,7 @@ def parse_convo(text: str, path: str) -> TestFile:
     except (UnexpectedInput, IndentationProblem):
         # parse block by block: every block's syntax error, and the other checks on the blocks that parse
         trees, syntax = [], []
-        for piece in _pieces(prepared):
+        for piece in top_level_pieces(prepared):
             tree, errors = _parse_piece(piece, path)
             trees.extend([tree] if tree is not None else [])
             syntax.extend(errors)
@@ -350,19 +350,6 @@ def read_convo(path: Path, display: str | None = None) -> TestFile:
         problem = make("T005", None, f"cannot read `{shown}`: {reason}").model_copy(update={"path": shown})
         return TestFile(path=shown, diagnostics=[problem])
     return parse_convo(text, shown)
-
-
-def _pieces(text: str) -> list[str]:
-    """The top-level blocks of a file, each padded with blank lines so that positions hold."""
-    lines = text.split("\n")
-    starts = [i for i, line in enumerate(lines) if _TOP_LEVEL.match(line)]
-    if not starts or starts[0] != 0:
-        starts = [0, *starts]
-    pieces = []
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else len(lines)
-        pieces.append("\n" * start + "\n".join(lines[start:end]) + "\n")
-    return pieces
 
 
 def _parse_piece(piece: str, file: str) -> tuple[Tree[Token] | None, list[Diagnostic]]:
