@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from flowbot.runtime.nlu.evaluate import OOS_LABELS
 from flowbot.runtime.nlu.evaluate import Dataset
 from flowbot.runtime.nlu.evaluate import DatasetError
 from flowbot.runtime.nlu.evaluate import evaluate
 from flowbot.runtime.nlu.evaluate import load_clinc
 from flowbot.runtime.nlu.evaluate import load_tsv
+from flowbot.runtime.nlu.train import train_classifier
 from tests.conftest import shared_path
 
 TRAIN = (
@@ -88,6 +90,29 @@ def test_the_threshold_is_chosen_on_validation_when_given() -> None:
     result = evaluate(Dataset(train=TRAIN, test=TEST, val=val), max_loss=0.0)
     assert result.val_in_scope_accuracy is not None
     assert result.in_scope_accuracy <= result.in_scope_accuracy_no_threshold
+
+
+def test_out_of_scope_validation_utterances_choose_the_most_accurate_threshold() -> None:
+    # out-of-scope utterances that score above two of the in-scope ones: rejecting them all is the
+    # most accurate choice, where a loss budget of 1 point keeps every in-scope one
+    val = [
+        ("some jazz please", "music"),
+        ("wake me at 9", "alarm"),
+        ("umbrella", "weather"),
+        ("play football", "oos"),
+        ("play a game", "oos"),
+        ("alarm system prices", "none"),
+        ("music theory class", "oos"),
+    ]
+    result = evaluate(Dataset(train=TRAIN, test=TEST, val=val))
+    in_scope = [(t, lab) for t, lab in TRAIN if lab != "oos"]
+    texts, labels = [t for t, _ in in_scope], [lab for _, lab in in_scope]
+    validation = ([t for t, _ in val], [lab for _, lab in val])
+    paper = train_classifier(texts, labels, "en", validation=validation, oos_labels=OOS_LABELS)
+    assert result.threshold == paper.theta
+    with_budget = evaluate(Dataset(train=TRAIN, test=TEST, val=val), max_loss=0.01)
+    assert with_budget.threshold == train_classifier(texts, labels, "en", validation=validation).theta
+    assert with_budget.threshold < result.threshold
 
 
 def test_tsv_files(tmp_path: Path) -> None:
