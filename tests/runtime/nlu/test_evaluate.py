@@ -138,13 +138,14 @@ def test_one_intent_is_not_enough() -> None:
 
 @pytest.mark.slow
 def test_clinc150_targets() -> None:
-    """CLINC150 full, threshold protocol (train on in-scope train, threshold on val giving up at most
-    1 point): the figures docs/performance.md reports. Accuracy, recall and model size are asserted
-    at what the model reaches (in-scope >= 92%: the 93% target is not met, see docs/performance.md).
-    Training time and latency are not asserted: speed is measured in benchmarks/clinc150.py, never
-    in timed tests (a loaded machine would fail them)."""
+    """CLINC150 full, the paper's oos-threshold protocol (train on in-scope train only, threshold of
+    the best accuracy on val + oos_val): issue 5's targets of in-scope accuracy >= 93% with
+    out-of-scope recall >= 60%, and a model under 40 MB; the figures docs/performance.md reports
+    (93.02% / 60.4%, 93.69% before the threshold). Training time and latency are not asserted:
+    speed is measured in benchmarks/clinc150.py, never in timed tests (a loaded machine would fail
+    them)."""
     result = evaluate(load_clinc(shared_path("data", "clinc150", "data_full.json")))
     assert result.oos_recall is not None and result.oos_recall >= 0.60
-    assert result.in_scope_accuracy >= 0.92
-    assert result.in_scope_accuracy_no_threshold >= 0.93
+    assert result.in_scope_accuracy >= 0.93
+    assert result.in_scope_accuracy_no_threshold >= 0.935
     assert result.model_bytes < 40_000_000
