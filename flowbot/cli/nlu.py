@@ -31,7 +31,7 @@ def _print_result(result: Any) -> None:
             "n/a (no out-of-scope test data)" if result.oos_recall is None else f"{result.oos_recall:.2%}",
         ),
         ("macro F1", f"{result.macro_f1:.4f}"),
-        ("training time", f"{result.train_seconds:.1f} s"),
+        ("training time", f"{result.train_seconds:.1f} s ({result.train_cpu_seconds:.1f} s of CPU)"),
         ("prediction latency p50 / p99", f"{result.latency_p50_ms:.3f} / {result.latency_p99_ms:.3f} ms"),
         ("model size", f"{result.model_bytes / 1e6:.1f} MB"),
         ("intents / training utterances", f"{result.intents} / {result.train_examples}"),
