@@ -43,6 +43,7 @@ def test_eval_prints_the_figures_and_writes_json(tmp_path: Path) -> None:
         assert label in result.output
     figures = json.loads(out.read_text())
     keys = {"in_scope_accuracy", "oos_recall", "macro_f1", "train_seconds", "train_cpu_seconds"}
+    keys |= {"latency_p50_ms", "latency_p99_ms"}
     assert keys <= set(figures)
 
 
