@@ -31,7 +31,7 @@ def _print_result(result: Any) -> None:
             "n/a (no out-of-scope test data)" if result.oos_recall is None else f"{result.oos_recall:.2%}",
         ),
         ("macro F1", f"{result.macro_f1:.4f}"),
-        ("training time", f"{result.train_seconds:.1f} s"),
+        ("training time", f"{result.train_seconds:.1f} s ({result.train_cpu_seconds:.1f} s of CPU)"),
         ("prediction latency p50 / p99", f"{result.latency_p50_ms:.3f} / {result.latency_p99_ms:.3f} ms"),
         ("model size", f"{result.model_bytes / 1e6:.1f} MB"),
         ("intents / training utterances", f"{result.intents} / {result.train_examples}"),
@@ -80,10 +80,11 @@ def _print_result(result: Any) -> None:
 )
 @click.option(
     "--max-loss",
-    default=0.01,
-    show_default=True,
+    default=None,
     type=click.FloatRange(0.0, 0.5),
-    help="Share of in-scope accuracy the out-of-scope threshold may give up.",
+    help="Share of in-scope accuracy the out-of-scope threshold may give up. Default: the threshold "
+    "of the best validation accuracy when the validation split has out-of-scope utterances (labels "
+    "oos/none; the rule of Larson et al.), else 0.01.",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
 def eval_command(
@@ -93,7 +94,7 @@ def eval_command(
     clinc_path: Path | None,
     json_path: Path | None,
     language: str,
-    max_loss: float,
+    max_loss: float | None,
     seed: int,
 ) -> None:
     """Train on labelled utterances and report in-scope accuracy, out-of-scope recall, macro F1,

@@ -23,7 +23,7 @@ from flowbot.runtime.flow import EntityDefinition
 from flowbot.runtime.flow import IntentDefinition
 
 # Bumped whenever training changes what a model contains: older saved models are then retrained.
-TRAINING_VERSION = 1
+TRAINING_VERSION = 2
 # ``[New York](city)``: the text of a slot value, then the slot's name.
 _ANNOTATION = re.compile(r"\[([^\[\]]+?)\]\(([^()\s]+?)\)")
 

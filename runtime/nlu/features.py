@@ -8,7 +8,13 @@ Three blocks, each TF-IDF weighted (sublinear tf, smoothed idf) and L2-normalise
 
 Training hands these analyzers to scikit-learn's ``TfidfVectorizer``; prediction re-applies the same
 analyzers and the saved vocabulary/idf with numpy (:class:`TfidfBlock`), so that the two can never
-disagree on what a feature is. tests/runtime/nlu/test_features.py checks they agree numerically.
+disagree on what a feature is. tests/runtime/nlu/test_classifier.py checks they agree numerically.
+
+At prediction time a block may count the features it has never seen in the L2 norm
+(``unknown_idf``): dropping them would give the known features of a sentence full of unknown words
+the weight of a sentence made of known words only, and an out-of-scope sentence the confidence of
+an in-scope one. An unseen feature weighs what scikit-learn's smoothed idf gives a document
+frequency of 0.
 """
 
 from __future__ import annotations
@@ -120,24 +126,39 @@ def block_getter(index: int) -> Callable[[tuple[list[str], ...]], list[str]]:
     return get
 
 
-class TfidfBlock:
-    """One block's vocabulary and idf, applied without scikit-learn at prediction time."""
+def unseen_idf(documents: int) -> float:
+    """The smoothed idf (scikit-learn's) of a feature no training document has."""
+    return math.log(1.0 + documents) + 1.0
 
-    def __init__(self, vocabulary: list[str], idf: np.ndarray, offset: int) -> None:
+
+class TfidfBlock:
+    """One block's vocabulary and idf, applied without scikit-learn at prediction time.
+
+    ``unknown_idf`` > 0 counts the features outside the vocabulary in the norm with that idf (see
+    the module's docstring); 0 leaves them out, as scikit-learn does."""
+
+    def __init__(self, vocabulary: list[str], idf: np.ndarray, offset: int, unknown_idf: float = 0.0) -> None:
         self.vocabulary = vocabulary
         self.index = {term: i for i, term in enumerate(vocabulary)}
         self.idf = idf.astype(np.float64)
         self.offset = offset
+        self.unknown_idf = unknown_idf
 
     def __len__(self) -> int:
         return len(self.vocabulary)
 
     def transform(self, features: list[str]) -> tuple[list[int], list[float]]:
         """Column indices (with the block offset) and L2-normalised tf-idf values."""
-        counts = Counter(f for f in features if f in self.index)
-        if not counts:
+        counts = Counter(features)
+        cols, values, unknown = [], [], 0.0
+        for feature, count in counts.items():
+            col = self.index.get(feature)
+            if col is None:
+                unknown += ((1.0 + math.log(count)) * self.unknown_idf) ** 2
+            else:
+                cols.append(col)
+                values.append((1.0 + math.log(count)) * self.idf[col])
+        if not cols:
             return [], []
-        cols = [self.index[f] for f in counts]
-        values = [(1.0 + math.log(c)) * self.idf[col] for col, c in zip(cols, counts.values())]
-        norm = math.sqrt(sum(v * v for v in values)) or 1.0
+        norm = math.sqrt(sum(v * v for v in values) + unknown) or 1.0
         return [col + self.offset for col in cols], [v / norm for v in values]

@@ -14,6 +14,7 @@ from flowbot.runtime.bot import BotDefinition
 from flowbot.runtime.nlu.classifier import ClassifierOptions
 from flowbot.runtime.nlu.classifier import IntentClassifier
 from flowbot.runtime.nlu.classifier import BACKGROUND
+from flowbot.runtime.nlu.classifier import OUT_OF_SCOPE
 from flowbot.runtime.nlu.classifier import background_texts
 from flowbot.runtime.nlu.classifier import calibrate
 from flowbot.runtime.nlu.classifier import fit_classifier
@@ -86,6 +87,18 @@ def heldout_scores(
     return np.vstack(rows), np.asarray(ys)
 
 
+def _validation_scores(
+    clf: IntentClassifier, validation: tuple[Sequence[str], Sequence[str]], oos_labels: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of the validation utterances of trained intents and of ``oos_labels``, and their label
+    indices (:data:`OUT_OF_SCOPE` for the latter)."""
+    texts, labels = validation
+    oos = set(oos_labels)
+    keep = [i for i, lab in enumerate(labels) if lab in oos or (lab in clf.labels and lab != BACKGROUND)]
+    y = [OUT_OF_SCOPE if labels[i] in oos else clf.labels.index(labels[i]) for i in keep]
+    return clf.scores_batch([texts[i] for i in keep]), np.asarray(y, dtype=int)
+
+
 def train_classifier(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -96,13 +109,17 @@ def train_classifier(
     options: ClassifierOptions | None = None,
     validation: tuple[Sequence[str], Sequence[str]] | None = None,
     background: Sequence[str] = (),
+    oos_labels: Sequence[str] = (),
 ) -> IntentClassifier:
     """Fit a classifier and its out-of-scope threshold.
 
-    With ``validation`` (text, label lists), the threshold gives up at most ``max_loss`` of its
-    in-scope accuracy. Otherwise it is chosen on held-out folds of the training data: against
-    held-out ``background`` texts (see :func:`background_texts`; a single intent always gets them)
-    unless ``max_loss`` is given.
+    With ``validation`` (text, label lists), the threshold is chosen there: when some of its labels
+    are ``oos_labels`` (real out-of-scope utterances) and ``max_loss`` is not given, as the one of
+    the best validation accuracy, out-of-scope counted as one more class (Larson et al.'s rule);
+    otherwise as the one giving up at most ``max_loss`` (default 1 point) of its in-scope accuracy.
+    Without validation it is chosen on held-out folds of the training data: against held-out
+    ``background`` texts (see :func:`background_texts`; a single intent always gets them) unless
+    ``max_loss`` is given.
     """
     options = options or ClassifierOptions()
     if not background and len(set(labels)) < 2:
@@ -111,11 +128,9 @@ def train_classifier(
     all_labels = [*labels, *([BACKGROUND] * len(background))]
     clf = fit_classifier(all_texts, all_labels, language, options, seed)
     if validation is not None:
-        v_texts, v_labels = validation
-        keep = [i for i, lab in enumerate(v_labels) if lab in clf.labels and lab != BACKGROUND]
-        scores = clf.scores_batch([v_texts[i] for i in keep])
-        y = np.asarray([clf.labels.index(v_labels[i]) for i in keep], dtype=int)
-        max_loss = 0.01 if max_loss is None else max_loss
+        scores, y = _validation_scores(clf, validation, oos_labels)
+        if max_loss is None and not (y == OUT_OF_SCOPE).any():
+            max_loss = 0.01
     else:
         scores, y = heldout_scores(all_texts, all_labels, language, options, seed, clf.labels)
     if len(y):
