@@ -38,6 +38,8 @@ def _print_result(result: Any) -> None:
         ("test utterances in scope / out of scope", f"{result.test_in_scope} / {result.test_oos}"),
         ("threshold (SVM score)", f"{result.threshold:.4f}"),
     ]
+    if result.val_in_scope_loss is not None:
+        rows.append(("  in-scope accuracy it gives up on validation", f"{result.val_in_scope_loss * 100:.2f} points"))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         click.echo(f"{name.ljust(width)}  {value}")

@@ -89,6 +89,7 @@ def test_the_threshold_is_chosen_on_validation_when_given() -> None:
     ]
     result = evaluate(Dataset(train=TRAIN, test=TEST, val=val), max_loss=0.0)
     assert result.val_in_scope_accuracy is not None
+    assert result.val_in_scope_loss == 0.0
     assert result.in_scope_accuracy <= result.in_scope_accuracy_no_threshold
 
 
@@ -148,4 +149,6 @@ def test_clinc150_targets() -> None:
     assert result.oos_recall is not None and result.oos_recall >= 0.60
     assert result.in_scope_accuracy >= 0.93
     assert result.in_scope_accuracy_no_threshold >= 0.935
+    # the threshold keeps to issue 5's rule: at most 1 point of in-scope accuracy given up on val
+    assert result.val_in_scope_loss is not None and 0 <= result.val_in_scope_loss <= 0.01
     assert result.model_bytes < 40_000_000
