@@ -4,6 +4,7 @@ user's outbox (or stream)."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import httpx
@@ -37,3 +38,18 @@ async def test_a_worker_app_on_postgres_and_redis(tmp_path: Path, postgres_url: 
             )
             answer = await client.post("/api/v1/bots/counter/converse/ann", json={"text": "again"})
             assert [r["text"] for r in answer.json()["responses"]] == ["late", "2 again"]
+
+
+async def test_a_worker_freezes_what_startup_built_until_it_stops(tmp_path: Path) -> None:
+    # Full collections must not walk the bots, models and modules at every pass (the p99 tail).
+    bot = write_counter_bot(tmp_path / "bots")
+    app = app_from_spec(ServeSpec(data_dir=tmp_path / "data", bots={"counter": bot}), environ={})
+    assert gc.get_freeze_count() == 0
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 0
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            answer = await client.post("/api/v1/bots/counter/converse/ann", json={"text": "hi"})
+            assert answer.json()["responses"] == [{"type": "text", "text": "1 hi"}]
+    assert gc.get_freeze_count() == 0
