@@ -74,7 +74,11 @@ def _by_intent(ctx: ActionContext, keywords: dict[str, list[Any]]) -> Any:
 
 
 def _keyword_regex(keyword: Any) -> re.Pattern[str] | None:
-    match = REGEX_KEYWORD.match(keyword) if isinstance(keyword, str) else None
+    # Most keywords are plain words: tell them apart without running the pattern (this runs for
+    # every keyword of every choice at every answer).
+    if not isinstance(keyword, str) or not keyword.startswith("/"):
+        return None
+    match = REGEX_KEYWORD.match(keyword)
     if match is None:
         return None
     flags = (re.IGNORECASE if "i" in match.group(2) else 0) | (re.MULTILINE if "m" in match.group(2) else 0)
@@ -99,8 +103,10 @@ def _by_text(ctx: ActionContext, keywords: dict[str, list[Any]]) -> Any:
             if pattern is None and _lower(word) in said:
                 return choice
     for choice, words in keywords.items():  # then a keyword anywhere in the answer
-        if any(any(_lower(word) in text for text in said) for word in words):
-            return choice
+        for word in words:
+            lowered = _lower(word)
+            if lowered in said[0] or lowered in said[1] or lowered in said[2]:
+                return choice
     return None
 
 
