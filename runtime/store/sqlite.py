@@ -46,10 +46,16 @@ from flowbot.runtime.store.memory import dump_record
 from flowbot.runtime.store.migrations import RUNTIME
 from flowbot.runtime.store.schema import migrate_sqlite
 
-UPSERT = (
-    "INSERT INTO conversations VALUES (?, ?, ?, ?, ?) ON CONFLICT (bot_id, user_id) DO UPDATE SET"
+UPSERT_ROW = "(?, ?, ?, ?, ?)"
+UPSERT_CONFLICT = (
+    " ON CONFLICT (bot_id, user_id) DO UPDATE SET"
     " data = excluded.data, session_expiry = excluded.session_expiry, due = excluded.due"
 )
+# A batch's records are written by one multi-row statement (per chunk of this many rows: 5
+# parameters each stays under the 999 that older SQLite builds allow). sqlite3 releases the GIL
+# around each statement step, and the writer thread must win it back from the busy event loop
+# each time: one statement for the batch instead of one per row keeps those handoffs few.
+ROWS_PER_STATEMENT = 150
 UPSERT_BOT = "INSERT INTO bot_memory VALUES (?, ?) ON CONFLICT (bot_id) DO UPDATE SET data = excluded.data"
 
 
@@ -286,9 +292,15 @@ class SqliteStore(StateStore):
     ) -> dict[str, str]:
         connection = self._writer
         assert connection is not None
+        if not changes and len(rows) <= ROWS_PER_STATEMENT:
+            # One statement in autocommit mode is its own transaction: atomic, and durable once
+            # it returns (synchronous=FULL).
+            _upsert(connection, rows)
+            return {}
         connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.executemany(UPSERT, rows)
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                _upsert(connection, rows[start : start + ROWS_PER_STATEMENT])
             memories = self._merge_memories(connection, changes, known)
             if memories:
                 connection.executemany(UPSERT_BOT, list(memories.items()))
@@ -315,3 +327,9 @@ class SqliteStore(StateStore):
                 current = json.loads(text)
             memories[bot_id] = apply_bot_changes(current, bot_changes)
         return {bot_id: dump_memory(memory) for bot_id, memory in memories.items()}
+
+
+def _upsert(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        sql = "INSERT INTO conversations VALUES " + ", ".join([UPSERT_ROW] * len(rows)) + UPSERT_CONFLICT
+        connection.execute(sql, [value for row in rows for value in row])
