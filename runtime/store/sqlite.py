@@ -42,7 +42,8 @@ from flowbot.runtime.store.base import due_of
 from flowbot.runtime.store.filelock import FileLocks
 from flowbot.runtime.store.filelock import StoreBusyError
 from flowbot.runtime.store.memory import dump_memory
-from flowbot.runtime.store.memory import dump_record
+from flowbot.runtime.store.records import dump_record
+from flowbot.runtime.store.records import load_record
 from flowbot.runtime.store.migrations import RUNTIME
 from flowbot.runtime.store.schema import migrate_sqlite
 
@@ -172,7 +173,7 @@ class SqliteStore(StateStore):
         text = None if self.shared else self._cache.get(key)
         if text is not None:
             self._cache.move_to_end(key)
-            return ConversationRecord.model_validate_json(text)
+            return load_record(text)
         row = (
             self._require_reader()
             .execute("SELECT data FROM conversations WHERE bot_id = ? AND user_id = ?", key)
@@ -181,7 +182,7 @@ class SqliteStore(StateStore):
         if row is None:
             return ConversationRecord()
         self._remember(key, row[0])
-        return ConversationRecord.model_validate_json(row[0])
+        return load_record(row[0])
 
     async def load_bot_memory(self, bot_id: str) -> dict[str, Any]:
         return json.loads(self._bot_memory_text(bot_id))
