@@ -27,8 +27,6 @@ from flowbot.runtime.store.base import ExpiredConversation
 from flowbot.runtime.store.base import LockManager
 from flowbot.runtime.store.base import StateStore
 from flowbot.runtime.store.base import due_of
-from flowbot.runtime.store.records import dump_record
-from flowbot.runtime.store.records import load_record
 from flowbot.runtime.store.migrations import RUNTIME
 from flowbot.runtime.store.pglock import SERVER_SETTINGS
 from flowbot.runtime.store.pglock import Lease
@@ -36,6 +34,8 @@ from flowbot.runtime.store.pglock import LeaseKeeper
 from flowbot.runtime.store.pglock import advisory_lease
 from flowbot.runtime.store.pglock import keep_session
 from flowbot.runtime.store.pglock import lock_key
+from flowbot.runtime.store.records import dump_record
+from flowbot.runtime.store.records import load_record
 from flowbot.runtime.store.schema import Component
 from flowbot.runtime.store.schema import SchemaError
 from flowbot.runtime.store.schema import migrate_postgres

@@ -42,9 +42,9 @@ from flowbot.runtime.store.base import due_of
 from flowbot.runtime.store.filelock import FileLocks
 from flowbot.runtime.store.filelock import StoreBusyError
 from flowbot.runtime.store.memory import dump_memory
+from flowbot.runtime.store.migrations import RUNTIME
 from flowbot.runtime.store.records import dump_record
 from flowbot.runtime.store.records import load_record
-from flowbot.runtime.store.migrations import RUNTIME
 from flowbot.runtime.store.schema import migrate_sqlite
 
 UPSERT_ROW = "(?, ?, ?, ?, ?)"
