@@ -102,8 +102,9 @@ class Turn:
     def iso_now(self) -> str:
         """The turn's time as JavaScript's ``Date.toISOString()`` writes it."""
         if self._iso_now is None:
-            moment = datetime.fromtimestamp(self.now, UTC)
-            self._iso_now = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+            # isoformat truncates to milliseconds as toISOString does, several times faster than strftime
+            moment = datetime.fromtimestamp(self.now, UTC).isoformat(timespec="milliseconds")
+            self._iso_now = moment.removesuffix("+00:00") + "Z"
         return self._iso_now
 
     def to_record(self, previous: ConversationRecord) -> ConversationRecord:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 
 from flowbot.runtime.conversation import Conversations
@@ -74,6 +75,12 @@ async def read_json(request: Request, limit: int) -> Any:
     raw = b"".join(chunks)
     if not raw.strip():
         return {}
+    try:
+        # orjson accepts a subset of what json does, parsed to the same values, several times
+        # faster; whatever it refuses goes through json, which accepts it or words the error.
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:

@@ -20,6 +20,7 @@ from flowbot.server.app import create_app
 from flowbot.server.bots import load
 from flowbot.server.cluster import RedisCoordination
 from flowbot.server.errors import ServiceUnavailableError
+from flowbot.server.gctuning import ServingGc
 from flowbot.server.logs import configure_logging
 from flowbot.server.store import store_from_url
 from flowbot.settings import Settings
@@ -119,6 +120,7 @@ def app_from_spec(spec: ServeSpec, environ: dict[str, str] | None = None) -> Sta
     resources: list[Any] = [redis, conversations] if redis else [conversations]
     if spec.reload is not None and unavailable is None:
         resources.append(reloader_for(spec, settings, conversations))
+    resources.append(ServingGc())
     app = create_app(
         settings,
         conversations,

@@ -74,7 +74,11 @@ def _by_intent(ctx: ActionContext, keywords: dict[str, list[Any]]) -> Any:
 
 
 def _keyword_regex(keyword: Any) -> re.Pattern[str] | None:
-    match = REGEX_KEYWORD.match(keyword) if isinstance(keyword, str) else None
+    # Most keywords are plain words: tell them apart without running the pattern (this runs for
+    # every keyword of every choice at every answer).
+    if not isinstance(keyword, str) or not keyword.startswith("/"):
+        return None
+    match = REGEX_KEYWORD.match(keyword)
     if match is None:
         return None
     flags = (re.IGNORECASE if "i" in match.group(2) else 0) | (re.MULTILINE if "m" in match.group(2) else 0)
@@ -91,16 +95,25 @@ def _by_text(ctx: ActionContext, keywords: dict[str, list[Any]]) -> Any:
         _lower(payload.get("text")),
         _lower(payload.get("payload")),
     ]
+    plain: list[tuple[Any, list[str]]] = []  # each choice's plain keywords, lowered once
     for choice, words in keywords.items():  # exact answers (or /regex/ keywords) first
+        lowered_words = []
         for word in words:
             pattern = _keyword_regex(word)
-            if pattern is not None and any(pattern.search(text) for text in said):
+            if pattern is not None:
+                if any(pattern.search(text) for text in said):
+                    return choice
+                lowered_words.append(word.lower())  # a regex keyword is also a plain substring
+                continue
+            lowered = word.lower() if isinstance(word, str) else ""
+            if lowered in said:
                 return choice
-            if pattern is None and _lower(word) in said:
+            lowered_words.append(lowered)
+        plain.append((choice, lowered_words))
+    for choice, lowered_words in plain:  # then a keyword anywhere in the answer
+        for lowered in lowered_words:
+            if lowered in said[0] or lowered in said[1] or lowered in said[2]:
                 return choice
-    for choice, words in keywords.items():  # then a keyword anywhere in the answer
-        if any(any(_lower(word) in text for text in said) for word in words):
-            return choice
     return None
 
 

@@ -15,11 +15,8 @@ from flowbot.runtime.store.base import ExpiredConversation
 from flowbot.runtime.store.base import LockManager
 from flowbot.runtime.store.base import StateStore
 from flowbot.runtime.store.base import apply_bot_changes
-
-
-def dump_record(record: ConversationRecord) -> str:
-    # user code may store values JSON cannot hold (dates, sets...): they are kept as their text
-    return record.model_dump_json(fallback=str)
+from flowbot.runtime.store.records import dump_record
+from flowbot.runtime.store.records import load_record
 
 
 def dump_memory(memory: dict[str, Any]) -> str:
@@ -38,7 +35,7 @@ class MemoryStore(StateStore):
 
     async def load(self, bot_id: str, user_id: str) -> ConversationRecord:
         stored = self._records.get((bot_id, user_id))
-        return ConversationRecord() if stored is None else ConversationRecord.model_validate_json(stored)
+        return ConversationRecord() if stored is None else load_record(stored)
 
     async def load_bot_memory(self, bot_id: str) -> dict[str, Any]:
         stored = self._bots.get(bot_id)
@@ -60,7 +57,7 @@ class MemoryStore(StateStore):
     async def expired(self, now: float, limit: int = 1000) -> list[ExpiredConversation]:
         found: list[ExpiredConversation] = []
         for (bot_id, user_id), text in self._records.items():
-            record = ConversationRecord.model_validate_json(text)
+            record = load_record(text)
             if record.session_expiry is not None and record.session_expiry <= now:
                 found.append(ExpiredConversation(bot_id, user_id, "session"))
             elif (

@@ -27,7 +27,6 @@ from flowbot.runtime.store.base import ExpiredConversation
 from flowbot.runtime.store.base import LockManager
 from flowbot.runtime.store.base import StateStore
 from flowbot.runtime.store.base import due_of
-from flowbot.runtime.store.memory import dump_record
 from flowbot.runtime.store.migrations import RUNTIME
 from flowbot.runtime.store.pglock import SERVER_SETTINGS
 from flowbot.runtime.store.pglock import Lease
@@ -35,6 +34,8 @@ from flowbot.runtime.store.pglock import LeaseKeeper
 from flowbot.runtime.store.pglock import advisory_lease
 from flowbot.runtime.store.pglock import keep_session
 from flowbot.runtime.store.pglock import lock_key
+from flowbot.runtime.store.records import dump_record
+from flowbot.runtime.store.records import load_record
 from flowbot.runtime.store.schema import Component
 from flowbot.runtime.store.schema import SchemaError
 from flowbot.runtime.store.schema import migrate_postgres
@@ -198,7 +199,7 @@ class PostgresStore(StateStore):
             text = lease.record  # read with the lock or saved since: nobody else can write it
         else:
             text = await self._run(bot_id, user_id, lambda c: c.fetchval(_LOAD, bot_id, user_id))
-        return ConversationRecord() if text is None else ConversationRecord.model_validate_json(text)
+        return ConversationRecord() if text is None else load_record(text)
 
     async def load_bot_memory(self, bot_id: str) -> dict[str, Any]:
         lease = self._held(bot_id, None)

@@ -42,14 +42,21 @@ from flowbot.runtime.store.base import due_of
 from flowbot.runtime.store.filelock import FileLocks
 from flowbot.runtime.store.filelock import StoreBusyError
 from flowbot.runtime.store.memory import dump_memory
-from flowbot.runtime.store.memory import dump_record
 from flowbot.runtime.store.migrations import RUNTIME
+from flowbot.runtime.store.records import dump_record
+from flowbot.runtime.store.records import load_record
 from flowbot.runtime.store.schema import migrate_sqlite
 
-UPSERT = (
-    "INSERT INTO conversations VALUES (?, ?, ?, ?, ?) ON CONFLICT (bot_id, user_id) DO UPDATE SET"
+UPSERT_ROW = "(?, ?, ?, ?, ?)"
+UPSERT_CONFLICT = (
+    " ON CONFLICT (bot_id, user_id) DO UPDATE SET"
     " data = excluded.data, session_expiry = excluded.session_expiry, due = excluded.due"
 )
+# A batch's records are written by one multi-row statement (per chunk of this many rows: 5
+# parameters each stays under the 999 that older SQLite builds allow). sqlite3 releases the GIL
+# around each statement step, and the writer thread must win it back from the busy event loop
+# each time: one statement for the batch instead of one per row keeps those handoffs few.
+ROWS_PER_STATEMENT = 150
 UPSERT_BOT = "INSERT INTO bot_memory VALUES (?, ?) ON CONFLICT (bot_id) DO UPDATE SET data = excluded.data"
 
 
@@ -166,7 +173,7 @@ class SqliteStore(StateStore):
         text = None if self.shared else self._cache.get(key)
         if text is not None:
             self._cache.move_to_end(key)
-            return ConversationRecord.model_validate_json(text)
+            return load_record(text)
         row = (
             self._require_reader()
             .execute("SELECT data FROM conversations WHERE bot_id = ? AND user_id = ?", key)
@@ -175,7 +182,7 @@ class SqliteStore(StateStore):
         if row is None:
             return ConversationRecord()
         self._remember(key, row[0])
-        return ConversationRecord.model_validate_json(row[0])
+        return load_record(row[0])
 
     async def load_bot_memory(self, bot_id: str) -> dict[str, Any]:
         return json.loads(self._bot_memory_text(bot_id))
@@ -286,9 +293,15 @@ class SqliteStore(StateStore):
     ) -> dict[str, str]:
         connection = self._writer
         assert connection is not None
+        if not changes and len(rows) <= ROWS_PER_STATEMENT:
+            # One statement in autocommit mode is its own transaction: atomic, and durable once
+            # it returns (synchronous=FULL).
+            _upsert(connection, rows)
+            return {}
         connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.executemany(UPSERT, rows)
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                _upsert(connection, rows[start : start + ROWS_PER_STATEMENT])
             memories = self._merge_memories(connection, changes, known)
             if memories:
                 connection.executemany(UPSERT_BOT, list(memories.items()))
@@ -315,3 +328,9 @@ class SqliteStore(StateStore):
                 current = json.loads(text)
             memories[bot_id] = apply_bot_changes(current, bot_changes)
         return {bot_id: dump_memory(memory) for bot_id, memory in memories.items()}
+
+
+def _upsert(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        sql = "INSERT INTO conversations VALUES " + ", ".join([UPSERT_ROW] * len(rows)) + UPSERT_CONFLICT
+        connection.execute(sql, [value for row in rows for value in row])

@@ -120,6 +120,31 @@ async def test_sqlite_groups_concurrent_saves_into_few_commits(tmp_path: Path) -
     await store.close()
 
 
+async def test_sqlite_writes_a_batch_of_records_in_few_statements(tmp_path: Path) -> None:
+    # The writer thread wins the GIL back from the event loop after every statement step: a
+    # batch is one statement per chunk of rows, never one per row. Batches of more than a chunk,
+    # with and without bot memory changes, land whole.
+    store = SqliteStore(tmp_path / "state.db", max_batch=400)
+    await store.open()
+    statements: list[str] = []
+    assert store._writer is not None
+    store._writer.set_trace_callback(statements.append)
+    await asyncio.gather(*(store.save("bot", f"u{i}", record(temp={"i": i}), {}) for i in range(400)))
+    inserts = [s for s in statements if s.startswith("INSERT INTO conversations")]
+    assert store.commits < 10 and len(inserts) <= 3 * store.commits
+    statements.clear()
+    await asyncio.gather(
+        *(store.save("bot", f"u{i}", record(temp={"i": -i}), {"k": i} if i == 7 else {}) for i in range(400))
+    )
+    store._writer.set_trace_callback(None)
+    await store.close()
+    reopened = SqliteStore(tmp_path / "state.db", cache_size=1)
+    await reopened.open()
+    assert [(await reopened.load("bot", f"u{i}")).temp["i"] for i in range(400)] == [-i for i in range(400)]
+    assert await reopened.load_bot_memory("bot") == {"k": 7}
+    await reopened.close()
+
+
 async def test_sqlite_reads_evicted_records_from_disk(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "state.db", cache_size=2, commit_in_thread=False, synchronous="normal")
     await store.open()

@@ -117,6 +117,19 @@ async def test_malformed_json_is_a_400_not_a_500(served: tuple[Harness, httpx.As
         assert "Traceback" not in response.text
 
 
+async def test_bodies_read_the_same_whichever_json_parser_takes_them(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
+    # orjson reads bodies first; what it refuses (integers past 64 bits, escaped lone
+    # surrogates) must still read as Python's json reads it.
+    harness, client = served
+    body = '{"text": "hi", "metadata": {"big": %d, "odd": "\\ud800", "f": 1.5, "e": "\u00e9"}}' % 2**70
+    response = await client.post(url(), content=body.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    metadata = harness.conversations.calls[-1][3].metadata
+    assert metadata == {"big": 2**70, "odd": "\ud800", "f": 1.5, "e": "\u00e9"}
+
+
 async def test_huge_bodies_are_refused_with_413(make_client: Any) -> None:
     harness, client = await make_client(config=json.dumps({"httpServer": {"bodyLimit": "1kb"}}))
     big = json.dumps({"text": "hi", "metadata": {"blob": "x" * 2000}})

@@ -4,12 +4,15 @@ user's outbox (or stream)."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import httpx
 
 from flowbot.runtime.conversation import TurnResult
 from flowbot.server.cluster import RedisRateLimiter
+from flowbot.server.gctuning import OLDER_THRESHOLDS
+from flowbot.server.gctuning import YOUNG_THRESHOLD
 from flowbot.server.main import ServeSpec
 from flowbot.server.main import app_from_spec
 from flowbot.server.store.postgres import PostgresServerStore
@@ -37,3 +40,21 @@ async def test_a_worker_app_on_postgres_and_redis(tmp_path: Path, postgres_url: 
             )
             answer = await client.post("/api/v1/bots/counter/converse/ann", json={"text": "again"})
             assert [r["text"] for r in answer.json()["responses"]] == ["late", "2 again"]
+
+
+async def test_a_worker_tunes_the_garbage_collector_until_it_stops(tmp_path: Path) -> None:
+    # Full collections must not walk the bots, models and modules at every pass (the p99 tail),
+    # and young collections must not run several times per request.
+    bot = write_counter_bot(tmp_path / "bots")
+    app = app_from_spec(ServeSpec(data_dir=tmp_path / "data", bots={"counter": bot}), environ={})
+    thresholds = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            answer = await client.post("/api/v1/bots/counter/converse/ann", json={"text": "hi"})
+            assert answer.json()["responses"] == [{"type": "text", "text": "1 hi"}]
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
