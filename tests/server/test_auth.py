@@ -289,3 +289,29 @@ async def test_refresh_disabled_sends_back_the_original(make_client: Any) -> Non
         "message": "Token not refreshed, sending back original",
         "payload": {"newToken": token},
     }
+
+
+async def test_values_json_cannot_hold_are_written_as_javascript_does(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
+    # A Python action may leave NaN or infinity in memory (float(user_text) of "nan"): the debug
+    # route shows them as JSON.stringify does (null), never a 500.
+    harness, client = served
+    await harness.add_user("ada@example.com", role="admin")
+    token = await login(client, "ada@example.com")
+    answer = harness.conversations.converse
+
+    async def converse(bot_id: str, user_id: str, message: Any) -> Any:
+        result = await answer(bot_id, user_id, message)
+        result.state["temp"] = {"ratio": float("nan"), "big": float("inf"), "ok": 1.5}
+        result.responses.append({"type": "custom", "value": float("-inf")})
+        return result
+
+    harness.conversations.converse = converse  # type: ignore[method-assign]
+    response = await client.post(secured(include="?include=state"), json={"text": "nan"}, headers=bearer(token))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["state"]["temp"] == {"ratio": None, "big": None, "ok": 1.5}
+    assert body["responses"][-1] == {"type": "custom", "value": None}
+    public = await client.post("/api/v1/bots/support/converse/u2", json={"text": "nan"})
+    assert public.status_code == 200 and public.json()["responses"][-1] == {"type": "custom", "value": None}

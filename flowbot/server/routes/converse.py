@@ -27,6 +27,7 @@ from flowbot.server.context import read_json
 from flowbot.server.errors import BadRequestError
 from flowbot.server.errors import InvalidParameterError
 from flowbot.server.errors import PlainTextError
+from flowbot.server.jsonout import BotJSONResponse
 from flowbot.server.schemas import ConverseBody
 from flowbot.server.schemas import SecuredConverseBody
 from flowbot.server.schemas import parse_body
@@ -104,7 +105,7 @@ async def converse_public(request: Request) -> JSONResponse:
         payload=payload, included_contexts=parsed.includedContexts, metadata=parsed.metadata
     )
     result = await run_turn(ctx, bot, user_id, message)
-    return JSONResponse({"responses": await with_outbox(ctx, bot_id, user_id, result)})
+    return BotJSONResponse({"responses": await with_outbox(ctx, bot_id, user_id, result)})
 
 
 def _include(request: Request) -> set[str]:
@@ -149,4 +150,4 @@ async def converse_secured(request: Request) -> JSONResponse:
     )
     result = await run_turn(ctx, bot, user_id, message)
     responses = await with_outbox(ctx, bot_id, user_id, result)
-    return JSONResponse(_debug_answer(responses, result, _include(request), principal))
+    return BotJSONResponse(_debug_answer(responses, result, _include(request), principal))

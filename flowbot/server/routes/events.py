@@ -29,6 +29,7 @@ from flowbot.server.context import find_bot
 from flowbot.server.context import limit_user
 from flowbot.server.context import read_json
 from flowbot.server.errors import BadRequestError
+from flowbot.server.jsonout import bot_json
 from flowbot.server.proactive import Subscription
 from flowbot.server.routes.converse import check_user_id
 from flowbot.server.routes.converse import open_bot
@@ -62,7 +63,7 @@ async def post_event(request: Request) -> JSONResponse:
 
 
 def _event(payload: dict[str, Any]) -> dict[str, str]:
-    return {"event": "message", "data": json.dumps(payload, ensure_ascii=False)}
+    return {"event": "message", "data": bot_json(payload)}
 
 
 async def _stream(

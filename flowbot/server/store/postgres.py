@@ -13,6 +13,7 @@ from typing import Any
 from flowbot.runtime.store.postgres import create_pool
 from flowbot.runtime.store.postgres import prepare_schema
 from flowbot.runtime.store.urls import parse_postgres_url
+from flowbot.server.jsonout import bot_json
 from flowbot.server.store.base import ApiKey
 from flowbot.server.store.base import DuplicateError
 from flowbot.server.store.base import OutboxMessage
@@ -150,7 +151,7 @@ class PostgresServerStore:
             " SELECT $1, $2, payload, $4 FROM unnest($3::text[]) WITH ORDINALITY AS p(payload, n) ORDER BY n",
             bot_id,
             user_id,
-            [json.dumps(payload) for payload in payloads],
+            [bot_json(payload) for payload in payloads],
             now,
         )
 

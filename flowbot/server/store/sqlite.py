@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from flowbot.server.jsonout import bot_json
 from flowbot.server.store.base import ApiKey
 from flowbot.server.store.base import DuplicateError
 from flowbot.server.store.base import OutboxMessage
@@ -165,7 +166,7 @@ class SqliteServerStore:
         # One statement: a proactive turn's messages are stored together or not at all, and no
         # other coroutine's statement on this shared connection can slip into a transaction.
         values = ", ".join("(?, ?, ?, ?)" for _ in payloads)
-        params = [item for payload in payloads for item in (bot_id, user_id, json.dumps(payload), now)]
+        params = [item for payload in payloads for item in (bot_id, user_id, bot_json(payload), now)]
         await self.db.execute(
             f"INSERT INTO server_outbox (bot_id, user_id, payload, created_at) VALUES {values}", params
         )
