@@ -127,6 +127,7 @@ class _FakeModel:
 def test_build_trains_the_nlu_when_the_module_is_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = types.ModuleType(pipeline.NLU_MODULE)
     fake.train_nlu = lambda bot: _FakeModel(sorted(i.name for i in bot.intents))  # type: ignore[attr-defined]
+    fake.copy_if_current = lambda bot, previous, target: False  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, pipeline.NLU_MODULE, fake)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: object() if name == pipeline.NLU_MODULE else None)
     source = "intent hi\n  - hi\n  - hello\n  - hey\n" + GOOD
@@ -139,6 +140,7 @@ def test_nlu_training_reads_what_load_bot_would(tmp_path: Path, monkeypatch: pyt
     seen: list[Any] = []
     fake = types.ModuleType(pipeline.NLU_MODULE)
     fake.train_nlu = lambda bot: seen.append(bot) or _FakeModel([])  # type: ignore[attr-defined]
+    fake.copy_if_current = lambda bot, previous, target: False  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, pipeline.NLU_MODULE, fake)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: object() if name == pipeline.NLU_MODULE else None)
     source = ROOT / "bots" / "pizza"
