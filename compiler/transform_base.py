@@ -49,6 +49,7 @@ VALUE_TERMINALS = frozenset(
 LAYOUT_TERMINALS = frozenset({"_NL", "_INDENT", "_DEDENT"})
 _new_span = Span.__pydantic_validator__.validate_python
 _new_name = ir.Name.__pydantic_validator__.validate_python
+_new_text = ir.Text.__pydantic_validator__.validate_python
 # Deeper trees come from pathological input (`not not not ...`, lists in lists...): refused
 # with a diagnostic rather than risking Python's recursion limit in later passes.
 MAX_NESTING = 100
@@ -155,7 +156,7 @@ class BuilderBase:
         value, bad = decode(raw)
         if bad is not None:
             self.diagnostics.append(diag("E006", span_at(raw, span, bad.offset, len(bad.escape)), escape=bad.escape))
-        return ir.Text(value=value, raw=raw, span=span)
+        return _new_text({"value": value, "raw": raw, "span": span})
 
     def _number(self, token: Token) -> int | float:
         text = str(token)
