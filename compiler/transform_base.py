@@ -47,7 +47,7 @@ VALUE_TERMINALS = frozenset(
     {"NAME", "NUMBER", "DURATION", "STRING", "LONG_STRING", "TEMPLATE", "FREE_TEXT", "COMPARE"}
 )
 LAYOUT_TERMINALS = frozenset({"_NL", "_INDENT", "_DEDENT"})
-_new_span = Span.__pydantic_validator__.validate_python
+new_tuple = tuple.__new__  # Span(...) without the Python frame of a named tuple's __new__
 _new_name = ir.Name.__pydantic_validator__.validate_python
 _new_text = ir.Text.__pydantic_validator__.validate_python
 # Deeper trees come from pathological input (`not not not ...`, lists in lists...): refused
@@ -126,26 +126,19 @@ class BuilderBase:
 
     # ------------------------------------------------------------ positions and leaves
 
-    # Spans and names are most of the IR (a 10,000-node bot has 130,000 spans): they are made by
-    # the models' validators directly, without the Python frame of ``BaseModel.__init__``.
+    # Spans and names are most of the IR (a 10,000-node bot has 112,000 spans): spans are tuples
+    # made by ``tuple.__new__`` (no Python frame), names by their model's validator directly
+    # (without the Python frame of ``BaseModel.__init__``).
     def _span(self, place: Place | None) -> Span:
         if place is None:
             return Span(file=self.file, line=1, column=1, end_line=1, end_column=2)
-        line, column, end_line, end_column = place
-        return _new_span(
-            {"file": self.file, "line": line, "column": column, "end_line": end_line, "end_column": end_column}
-        )
+        return new_tuple(Span, (self.file, *place))
 
     def _tok_span(self, token: Token) -> Span:
         line = token.line or 1
         column = token.column or 1
-        return _new_span({
-            "file": self.file,
-            "line": line,
-            "column": column,
-            "end_line": token.end_line or line,
-            "end_column": token.end_column or column + len(token),
-        })
+        end_line, end_column = token.end_line or line, token.end_column or column + len(token)
+        return new_tuple(Span, (self.file, line, column, end_line, end_column))
 
     def _name(self, token: Token) -> ir.Name:
         return _new_name({"value": token.value, "span": self._tok_span(token)})
