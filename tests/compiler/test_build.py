@@ -183,3 +183,27 @@ def test_build_without_the_nlu_model(tmp_path: Path) -> None:
     assert result.ok
     assert (tmp_path / "out" / "flows" / "main.flow.json").is_file()
     assert not (tmp_path / "out" / "nlu").exists()
+
+
+def test_what_compiling_made_is_not_left_in_the_youngest_generation() -> None:
+    """With the collector paused, objects pile up in the youngest generation; left there, the
+    first allocation after compiling would traverse them all. They go to the oldest."""
+    import gc
+
+    with pipeline._gc_paused():
+        kept = [[index] for index in range(5000)]
+    oldest = {id(item) for item in gc.get_objects(generation=2)}
+    assert all(id(item) in oldest for item in kept)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_objects_frozen_by_others_stay_frozen(tmp_path: Path) -> None:
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        check(bot_with(tmp_path, GOOD))
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
