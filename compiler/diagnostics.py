@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
 from typing import Literal
@@ -58,13 +59,17 @@ class Span(NamedTuple):
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return core_schema.is_instance_schema(
-            cls, serialization=core_schema.plain_serializer_function_ser_schema(_span_fields)
-        )
+        return instance_schema(cls, _span_fields)
 
 
 def _span_fields(span: Span) -> dict[str, Any]:
     return span._asdict()
+
+
+def instance_schema(cls: type, fields: Callable[[Any], dict[str, Any]]) -> CoreSchema:
+    """How pydantic models hold a named tuple of ours: the instance as it is (no copy, no
+    coercion), dumped as the dict ``fields`` makes of it."""
+    return core_schema.is_instance_schema(cls, serialization=core_schema.plain_serializer_function_ser_schema(fields))
 
 
 class Note(BaseModel):
