@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
 from typing import Literal
@@ -59,17 +58,22 @@ class Span(NamedTuple):
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return instance_schema(cls, _span_fields)
+        return instance_schema(cls)
 
 
-def _span_fields(span: Span) -> dict[str, Any]:
-    return span._asdict()
-
-
-def instance_schema(cls: type, fields: Callable[[Any], dict[str, Any]]) -> CoreSchema:
+def instance_schema(cls: type) -> CoreSchema:
     """How pydantic models hold a named tuple of ours: the instance as it is (no copy, no
-    coercion), dumped as the dict ``fields`` makes of it."""
-    return core_schema.is_instance_schema(cls, serialization=core_schema.plain_serializer_function_ser_schema(fields))
+    coercion), dumped as a dict of its fields (named tuples in it too), as the model it
+    replaced was."""
+    return core_schema.is_instance_schema(cls, serialization=core_schema.plain_serializer_function_ser_schema(_fields))
+
+
+def _fields(value: Any) -> Any:
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return {name: _fields(item) for name, item in zip(value._fields, value)}
+    if isinstance(value, list):
+        return [_fields(item) for item in value]
+    return value
 
 
 class Note(BaseModel):

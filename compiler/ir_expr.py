@@ -33,20 +33,21 @@ class Name(NamedTuple):
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return instance_schema(cls, _name_fields)
+        return instance_schema(cls)
 
 
-def _name_fields(name: Name) -> dict[str, Any]:
-    return {"value": name.value, "span": name.span._asdict()}
-
-
-class Text(IrModel):
+class Text(NamedTuple):
     """A string of the source: ``value`` is decoded, ``raw`` is the token as written (with quotes)
-    so that positions inside it can be found again (template errors)."""
+    so that positions inside it can be found again (template errors). A named tuple, as
+    :class:`Name`."""
 
     value: str
     raw: str
     span: Span
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return instance_schema(cls)
 
 
 class FreeText(IrModel):
@@ -120,9 +121,15 @@ Value = Annotated[
 # ------------------------------------------------------------------ memory paths and conditions
 
 
-class PathKey(IrModel):
+class PathKey(NamedTuple):
+    """A key of a memory path (a named tuple, as :class:`Name`)."""
+
     key: str | int
     span: Span
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return instance_schema(cls)
 
 
 class Path(IrModel):

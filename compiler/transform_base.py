@@ -48,7 +48,6 @@ VALUE_TERMINALS = frozenset(
 )
 LAYOUT_TERMINALS = frozenset({"_NL", "_INDENT", "_DEDENT"})
 new_tuple = tuple.__new__  # Span(...) without the Python frame of a named tuple's __new__
-_new_text = ir.Text.__pydantic_validator__.validate_python
 # Deeper trees come from pathological input (`not not not ...`, lists in lists...): refused
 # with a diagnostic rather than risking Python's recursion limit in later passes.
 MAX_NESTING = 100
@@ -147,7 +146,7 @@ class BuilderBase:
         value, bad = decode(raw)
         if bad is not None:
             self.diagnostics.append(diag("E006", span_at(raw, span, bad.offset, len(bad.escape)), escape=bad.escape))
-        return _new_text({"value": value, "raw": raw, "span": span})
+        return new_tuple(ir.Text, (value, raw, span))
 
     def _number(self, token: Token) -> int | float:
         text = str(token)
