@@ -47,7 +47,7 @@ VALUE_TERMINALS = frozenset(
     {"NAME", "NUMBER", "DURATION", "STRING", "LONG_STRING", "TEMPLATE", "FREE_TEXT", "COMPARE"}
 )
 LAYOUT_TERMINALS = frozenset({"_NL", "_INDENT", "_DEDENT"})
-new_tuple = tuple.__new__  # Span(...) without the Python frame of a named tuple's __new__
+new_tuple = tuple.__new__  # Span(...), Name(...) without the Python frame of a named tuple's __new__
 # Deeper trees come from pathological input (`not not not ...`, lists in lists...): refused
 # with a diagnostic rather than risking Python's recursion limit in later passes.
 MAX_NESTING = 100
