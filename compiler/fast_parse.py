@@ -17,6 +17,7 @@ tree, took 1.5 of the 5 seconds that building a 10,000-node bot took before this
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 from typing import NamedTuple
 
@@ -48,6 +49,7 @@ class _Rule(NamedTuple):
     expand1: bool  # a `?rule` without alias: a single child stands for the rule
     method: str  # the builder's method (the alias, else the rule's name)
     unit: bool  # a `?rule` of one symbol: the child stays on the stack as it is, in a new state
+    appends: bool  # `_items: _items item`: the item joins the list below it on the stack, in place
 
 
 class _Lexer(NamedTuple):
@@ -88,6 +90,7 @@ class FastParser:
         self.open = frozenset(indenter.OPEN_PAREN_types)
         self.close = frozenset(indenter.CLOSE_PAREN_types)
         self.tab_len: int = indenter.tab_len
+        self.skip_blanks = _blank_skipper(lark, self.lexers.values())
 
     def build(self, text: str, builder: BuilderBase) -> Any:
         """The IR of ``text`` built by ``builder``'s rule methods, or None (then use the tree path)."""
@@ -96,6 +99,26 @@ class FastParser:
         except Exception:  # noqa: BLE001 - anything unusual is the tree path's to report
             return None
         return result if height <= MAX_NESTING else None
+
+
+_BLANKS = "[\t ]+"
+_BLANK_PROBES = (" ", "\t", " x", "\t1", ' "', " #", " -", " \n", "  {", " ->")
+
+
+def _blank_skipper(lark: Lark, lexers: Any) -> Any:
+    """The ``match`` of the grammar's ignored blanks (``%ignore /[\\t ]+/``), when every state's lexer
+    ignores them and no other terminal can start with a blank (in the grammar, and probed here):
+    then blanks can be skipped by this small regex instead of a full iteration with the state's
+    alternation (a fifth of all matches). None otherwise: every match goes through the lexer."""
+    names = {t.name for t in lark.terminals if t.pattern.type == "re" and t.pattern.value == _BLANKS}
+    if len(names) != 1 or not all(lexer.ignore == names for lexer in lexers):
+        return None
+    for lexer in lexers:
+        for probe in _BLANK_PROBES:
+            found = lexer.match(probe, 0)
+            if found is None or found.lastgroup not in names:
+                return None
+    return re.compile(_BLANKS).match
 
 
 def _rule(rule: Any) -> _Rule:
@@ -117,6 +140,7 @@ def _rule(rule: Any) -> _Rule:
         expand1=bool(options.expand1) and not rule.alias,
         method=str(rule.alias or rule.origin.name),
         unit=bool(options.expand1) and not rule.alias and len(rule.expansion) == 1 and include == ((0, False),),
+        appends=inline and include == ((0, True), (1, False)),
     )
 
 
@@ -160,9 +184,13 @@ def _run(t: FastParser, builder: BuilderBase, text: str) -> tuple[Any, Place | N
     states = [t.start_state]
     values: list[Any] = []
     push_state, push_value = states.append, values.append
-    new_tuple = tuple.__new__
+    new_tuple, new_str = tuple.__new__, str.__new__
 
     def node(method: str, items: list[Any]) -> tuple[Any, Place | None, int]:
+        if len(items) == 1 and items[0].__class__ is Token:  # a third of all nodes (names, strings)
+            token = items[0]
+            here = new_tuple(Place, (token.line, token.column, token.end_line, token.end_column))
+            return methods[method](here, items), here, 1
         children: list[Any] = []
         add = children.append
         first: Any = None
@@ -189,8 +217,24 @@ def _run(t: FastParser, builder: BuilderBase, text: str) -> tuple[Any, Place | N
                 last = item
         here = None
         if first is not None:
-            # Place(...) without the Python frame of a named tuple's __new__
-            here = new_tuple(Place, (*_start(first), *_end(last)))
+            # Where the first child starts and the last ends, as the tree path computes them
+            # (``_start``, ``_end``), inline: two calls per node were a tenth of the loop. The
+            # fast path's positions are never 0 or None (a Place it made, a keyword's slice, a
+            # Token it made), so the tree path's ``or`` fallbacks do not apply.
+            kind = first.__class__
+            if kind is tuple:
+                line, column = first[1][0], first[1][1]
+            elif kind is slice:
+                line, column = first.start, first.stop
+            else:
+                line, column = first.line, first.column
+            kind = last.__class__
+            if kind is tuple:
+                here = new_tuple(Place, (line, column, last[1][2], last[1][3]))
+            elif kind is slice:
+                here = new_tuple(Place, (line, column, last.start, last.step))
+            else:
+                here = new_tuple(Place, (line, column, last.end_line, last.end_column))
         return methods[method](here, children), here, height + 1
 
     def reduce(rule: _Rule) -> None:
@@ -198,7 +242,7 @@ def _run(t: FastParser, builder: BuilderBase, text: str) -> tuple[Any, Place | N
             del states[-1]
             push_state(table[states[-1]][rule[0]])
             return
-        origin, size, include, splices, inline, expand1, method, _ = rule
+        origin, size, include, splices, inline, expand1, method, _, _ = rule
         if size:
             popped = values[-size:]
             del values[-size:]
@@ -226,16 +270,27 @@ def _run(t: FastParser, builder: BuilderBase, text: str) -> tuple[Any, Place | N
         push_value(value)
 
     def feed(kind: str, value: Any) -> None:
-        """Shift one token, after the reductions it calls for (Lark's ``feed_token``)."""
+        """Shift one token, after the reductions it calls for (Lark's ``feed_token``). The two
+        commonest reductions are done here, without a call: a unit rule (the child stays) and a
+        list growing by one item (a `_rule` of repeated items: a third of all reductions)."""
         while True:
             action = table[states[-1]].get(kind)
-            if action is None:
-                raise _GiveUp
             if action.__class__ is int:
                 push_state(action)
                 push_value(value)
                 return
-            reduce(action)
+            if action is None:
+                raise _GiveUp
+            if action[7]:  # unit: as in reduce()
+                del states[-1]
+            elif action[8]:  # appends: what reduce() does, without copying the list
+                item = values.pop()
+                values[-1].append(item)
+                del states[-2:]
+            else:
+                reduce(action)
+                continue
+            push_state(table[states[-1]][action[0]])
 
     def newline(value: str) -> None:
         """What :meth:`BotIndenter.handle_NL` does with a line end outside brackets."""
@@ -253,9 +308,13 @@ def _run(t: FastParser, builder: BuilderBase, text: str) -> tuple[Any, Place | N
             raise _GiveUp
 
     value_terminals, open_types, close_types = VALUE_TERMINALS, t.open, t.close
+    skip_blanks, blanks = t.skip_blanks, frozenset(" \t") if t.skip_blanks is not None else frozenset()
     pos, line, line_start, size = 0, 1, 0, len(text)
     levels, paren = [0], 0
     while pos < size:
+        if text[pos] in blanks:  # what the lexer would ignore, skipped without it (see _blank_skipper)
+            pos = skip_blanks(text, pos).end()
+            continue
         matcher, ignore, newlines_in, keywords = lexers[states[-1]]
         match = matcher(text, pos)
         if match is None:
@@ -268,6 +327,7 @@ def _run(t: FastParser, builder: BuilderBase, text: str) -> tuple[Any, Place | N
                 raise _GiveUp
             continue
         value = text[pos:end]
+        item: Any
         start, start_line, column = pos, line, pos - line_start + 1
         if kind in newlines_in:
             newlines = value.count("\n")
@@ -282,7 +342,10 @@ def _run(t: FastParser, builder: BuilderBase, text: str) -> tuple[Any, Place | N
                 newline(value)
             continue
         if kind in value_terminals:
-            item: Any = Token(kind, value, start, start_line, column, line, pos - line_start + 1, pos)
+            # Token(...) without its two Python frames (``__new__``, ``_future_new``): the same slots
+            item = new_str(Token, value)
+            item.type, item.start_pos, item.value, item.line, item.column = kind, start, value, start_line, column
+            item.end_line, item.end_column, item.end_pos = line, pos - line_start + 1, pos
         elif line == start_line:
             item = slice(start_line, column, pos - line_start + 1)
         else:

@@ -12,6 +12,13 @@ from flowbot.compiler.transform_base import Setting
 from flowbot.compiler.transform_values import ValueRules
 
 
+# The commonest rules make their models by the validators directly, without the Python frame of
+# ``BaseModel.__init__`` (the same models: ``__init__`` calls these validators).
+_new_node = ir.NodeDecl.__pydantic_validator__.validate_python
+_new_transition = ir.Transition.__pydantic_validator__.validate_python
+_new_target = ir.Target.__pydantic_validator__.validate_python
+
+
 def _flags(items: list[Any]) -> set[str]:
     return {item for item in items if isinstance(item, str)}
 
@@ -42,22 +49,24 @@ class FlowRules(ValueRules):
 
     def node_decl(self, meta: Place, children: list[Any]) -> ir.NodeDecl:
         name, *body = children
-        return ir.NodeDecl(name=self._name(name), body=body, span=self._span(meta))
+        return _new_node({"name": self._name(name), "body": body, "span": self._span(meta)})
 
     # ------------------------------------------------------------ transitions and targets
 
     def when(self, meta: Place, children: list[Any]) -> ir.Transition:
-        return ir.Transition(kind="when", condition=children[0], target=children[1], span=self._span(meta))
+        return _new_transition(
+            {"kind": "when", "condition": children[0], "target": children[1], "span": self._span(meta)}
+        )
 
     def else_(self, meta: Place, children: list[Any]) -> ir.Transition:
-        return ir.Transition(kind="else", target=children[0], span=self._span(meta))
+        return _new_transition({"kind": "else", "target": children[0], "span": self._span(meta)})
 
     def goto(self, meta: Place, children: list[Any]) -> ir.Transition:
-        return ir.Transition(kind="goto", target=children[0], span=self._span(meta))
+        return _new_transition({"kind": "goto", "target": children[0], "span": self._span(meta)})
 
     def node_target(self, meta: Place, children: list[Token]) -> ir.Target:
         name = self._name(children[0])
-        return ir.Target(kind="node", node=name, span=name.span)  # the rule is the name: one span
+        return _new_target({"kind": "node", "node": name, "span": name.span})  # the rule is the name: one span
 
     def flow_target(self, meta: Place, children: list[Any]) -> ir.Target:
         flow, *rest = children

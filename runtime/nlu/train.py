@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import shutil
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,8 @@ from flowbot.runtime.nlu.model import ModelMeta
 from flowbot.runtime.nlu.model import NluModel
 from flowbot.runtime.nlu.model import read_model_meta
 from flowbot.runtime.nlu.slots import train_tagger
+from flowbot.runtime.nlu.storage import ARRAYS_FILE
+from flowbot.runtime.nlu.storage import META_FILE
 from flowbot.runtime.nlu.storage import NluModelError
 from flowbot.runtime.nlu.tokens import exact_key
 
@@ -221,6 +224,20 @@ def _saved_if_current(directory: Path, wanted: str) -> NluModel | None:
     except NluModelError as exc:
         log.warning("ignoring the NLU model in %s: %s", directory, exc)
         return None
+
+
+def copy_if_current(bot: BotDefinition, previous: Path | str, target: Path | str, *, seed: int = 0) -> bool:
+    """Copy the model saved in ``previous`` to ``target`` when it was trained on the bot's current
+    NLU data with ``seed`` (training is deterministic: it would write the same bytes again), and
+    say so; False, copying nothing, when it is missing, unreadable or out of date."""
+    previous, target = Path(previous), Path(target)
+    if _saved_if_current(previous, data_hash(training_data(bot), seed)) is None:
+        return False
+    target.mkdir(parents=True, exist_ok=True)
+    for name in (META_FILE, ARRAYS_FILE):  # only the model's own files, nothing else left there
+        if (previous / name).is_file():
+            shutil.copyfile(previous / name, target / name)
+    return True
 
 
 def load_or_train(bot: BotDefinition, cache_dir: Path | str, *, seed: int = 0) -> NluModel:

@@ -127,6 +127,7 @@ class _FakeModel:
 def test_build_trains_the_nlu_when_the_module_is_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = types.ModuleType(pipeline.NLU_MODULE)
     fake.train_nlu = lambda bot: _FakeModel(sorted(i.name for i in bot.intents))  # type: ignore[attr-defined]
+    fake.copy_if_current = lambda bot, previous, target: False  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, pipeline.NLU_MODULE, fake)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: object() if name == pipeline.NLU_MODULE else None)
     source = "intent hi\n  - hi\n  - hello\n  - hey\n" + GOOD
@@ -139,6 +140,7 @@ def test_nlu_training_reads_what_load_bot_would(tmp_path: Path, monkeypatch: pyt
     seen: list[Any] = []
     fake = types.ModuleType(pipeline.NLU_MODULE)
     fake.train_nlu = lambda bot: seen.append(bot) or _FakeModel([])  # type: ignore[attr-defined]
+    fake.copy_if_current = lambda bot, previous, target: False  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, pipeline.NLU_MODULE, fake)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: object() if name == pipeline.NLU_MODULE else None)
     source = ROOT / "bots" / "pizza"
@@ -181,3 +183,27 @@ def test_build_without_the_nlu_model(tmp_path: Path) -> None:
     assert result.ok
     assert (tmp_path / "out" / "flows" / "main.flow.json").is_file()
     assert not (tmp_path / "out" / "nlu").exists()
+
+
+def test_what_compiling_made_is_not_left_in_the_youngest_generation() -> None:
+    """With the collector paused, objects pile up in the youngest generation; left there, the
+    first allocation after compiling would traverse them all. They go to the oldest."""
+    import gc
+
+    with pipeline._gc_paused():
+        kept = [[index] for index in range(5000)]
+    oldest = {id(item) for item in gc.get_objects(generation=2)}
+    assert all(id(item) in oldest for item in kept)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_objects_frozen_by_others_stay_frozen(tmp_path: Path) -> None:
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        check(bot_with(tmp_path, GOOD))
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

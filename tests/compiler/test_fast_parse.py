@@ -107,3 +107,33 @@ def test_fast_path_agrees_with_the_tree_path(text: str) -> None:
         assert fast == tree
     elif tree is not None:
         assert any(d.code == "E122" for d in tree[1]) or "E122" in repr(tree)
+
+
+def test_blanks_are_skipped_without_the_lexer_and_nothing_changes() -> None:
+    """Blanks are skipped by a small regex of their own (no terminal of the grammar starts with
+    one); wherever they are (tabs, trailing, before comments, at the end) the IR is the tree path's."""
+    assert fast_parser().skip_blanks is not None  # type: ignore[union-attr]
+    text = prepare(
+        'bot b \t "B"  \nflow main\t\n  node entry   # a comment\n    say\t"x" ,  "y"\t typing \n'
+        "    set temp.a = [ 1 ,\t2 ]  \n    when   intent yes\tand not temp.a -> entry\n    else -> end \t"
+    )
+    fast = _fast_path(text)
+    assert fast is not None and fast == _tree_path(text)
+
+
+def test_blanks_go_through_the_lexer_when_a_terminal_may_start_with_one() -> None:
+    from lark import Lark
+
+    from flowbot.compiler.fast_parse import _blank_skipper
+    from flowbot.compiler.fast_parse import _lexer
+
+    def skipper(grammar: str) -> object:
+        lark = Lark(grammar, parser="lalr", lexer="contextual")
+        built: dict[int, Any] = {}
+        contextual = lark.parser.lexer  # no postlex here: not wrapped, as ours is
+        lexers = [_lexer(lexer, built) for lexer in contextual.lexers.values()]
+        return _blank_skipper(lark, lexers)
+
+    assert skipper('start: WORD+\nWORD: /[a-z]+/\n%ignore /[\\t ]+/\n') is not None
+    assert skipper('start: WORD+\nWORD.2: / ?[a-z]+/\n%ignore /[\\t ]+/\n') is None  # " x" is a WORD
+    assert skipper('start: WORD+\nWORD: /[a-z]+/\n%ignore / +/\n') is None  # other blanks: not ours
