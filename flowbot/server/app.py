@@ -110,7 +110,8 @@ def _lifespan(
             await resource.start()
         ctx.ready = not_ready is None
         ctx.not_ready_reason = not_ready or ""
-        logger.info("serving %d bots: %s", len(ctx.bots), ", ".join(sorted(ctx.bots)) or "(none)")
+        names = ", ".join(sorted(ctx.bots)) or "(none)"
+        logger.info("serving %d bot%s: %s", len(ctx.bots), "" if len(ctx.bots) == 1 else "s", names)
         try:
             yield
         finally:
