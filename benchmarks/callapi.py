@@ -17,6 +17,7 @@ work (host policy, size limit, decoding) on top of it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
 import resource
@@ -25,6 +26,7 @@ import sys
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -190,7 +192,9 @@ def _median(rows: list[tuple[float, ...]], key: int) -> tuple[float, ...]:
     return sorted(rows, key=lambda row: row[key])[len(rows) // 2]
 
 
-def main() -> None:
+@contextlib.contextmanager
+def endpoint() -> Iterator[str]:
+    """The base URL of :func:`serve` running in a child process, for the duration of the block."""
     _raise_file_limit()
     server = subprocess.Popen(
         [sys.executable, "-c", "from benchmarks.callapi import serve; serve()"],
@@ -200,11 +204,15 @@ def main() -> None:
     )
     try:
         assert server.stdout is not None
-        port = int(server.stdout.readline())
-        figures = asyncio.run(_measure(f"http://127.0.0.1:{port}"))
+        yield f"http://127.0.0.1:{int(server.stdout.readline())}"
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def main() -> None:
+    with endpoint() as base:
+        figures = asyncio.run(_measure(base))
     _report(figures)
 
 

@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
+import os
 import tempfile
 import time
 from pathlib import Path
 
 from benchmarks.callapi import CONCURRENT
 from benchmarks.callapi import _aiohttp
-from benchmarks.callapi import _raise_file_limit
+from benchmarks.callapi import endpoint
 from flowbot.runtime.callapi import HttpApiClient
 from flowbot.runtime.conversation import IncomingMessage
 from flowbot.runtime.flow import CallApiConfig
@@ -114,23 +113,8 @@ def _median(values: list[float]) -> float:
 
 
 def main() -> None:
-    import os
-
-    _raise_file_limit()
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from benchmarks.callapi import serve; serve()"],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        with tempfile.TemporaryDirectory() as folder:
-            figures = asyncio.run(_measure(f"http://127.0.0.1:{port}/slow", Path(folder)))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with endpoint() as base, tempfile.TemporaryDirectory() as folder:
+        figures = asyncio.run(_measure(f"{base}/slow", Path(folder)))
     print(f"{CONCURRENT} users at once, one turn each, whose node calls an API answering in 100 ms; "
           f"median of {ROUNDS} rounds")  # fmt: skip
     base_cold, base_warm = figures["bare aiohttp, no runtime (baseline)"]
