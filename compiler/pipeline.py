@@ -229,8 +229,12 @@ def _train_nlu(bot_dir: Path, folder: BotFolder, previous: Path | None = None) -
         return
     # Training is not ours: let it collect as it expects, but only its own objects. Frozen, the
     # compiler's (hundreds of thousands for a big bot) are not traversed by every collection.
+    # Unfreezing releases every frozen object, so a process that froze its own (``bot serve``
+    # recompiling on --reload) keeps them frozen and only pays for the compiler's objects.
     paused = not gc.isenabled()
-    gc.freeze()
+    ours = gc.get_freeze_count() == 0
+    if ours:
+        gc.freeze()
     gc.enable()
     try:
         model = nlu.train_nlu(bot)
@@ -238,7 +242,8 @@ def _train_nlu(bot_dir: Path, folder: BotFolder, previous: Path | None = None) -
     finally:
         if paused:
             gc.disable()
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
 
 
 def _nlu_bot(folder: BotFolder, bot_dir: Path) -> BotDefinition:
