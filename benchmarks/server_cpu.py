@@ -81,7 +81,8 @@ async def _lifespan(app: Any) -> tuple[asyncio.Queue[Any], asyncio.Task[None]]:
     inbox: asyncio.Queue[Any] = asyncio.Queue()
     outbox: asyncio.Queue[Any] = asyncio.Queue()
     await inbox.put({"type": "lifespan.startup"})
-    task = asyncio.ensure_future(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put))
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.ensure_future(app(scope, inbox.get, outbox.put))
     started = await outbox.get()
     if started["type"] != "lifespan.startup.complete":
         raise RuntimeError(f"the app did not start: {started}")
@@ -126,11 +127,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for kind in args.targets.split(","):
             with tempfile.TemporaryDirectory() as tmp:  # one data folder: the NLU model is trained once
-                figures = [
-                    runner(measure(kind, args.users, args.rounds, args.bot, Path(tmp))) for _ in range(args.repeat)
-                ]
+                data = Path(tmp)
+                rounds = [measure(kind, args.users, args.rounds, args.bot, data) for _ in range(args.repeat)]
+                figures = [runner(each) for each in rounds]
             cpu = sorted(f["cpu_us"] for f in figures)
-            print(f"{kind:6} cpu µs/request: {' '.join(f'{c:6.1f}' for c in cpu)}  (min {cpu[0]:.1f})", flush=True)
+            runs = " ".join(f"{c:6.1f}" for c in cpu)
+            print(f"{kind:6} cpu µs/request: {runs}  (min {cpu[0]:.1f})", flush=True)
     finally:
         sys.stderr.close()
         sys.stderr = stderr

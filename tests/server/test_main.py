@@ -71,7 +71,8 @@ async def test_one_worker_on_sqlite_owns_the_outbox(tmp_path: Path) -> None:
     app = app_from_spec(ServeSpec(data_dir=tmp_path / "data1", bots={"counter": bot}), environ={})
     ctx = app.state.ctx
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             await ctx.conversations.on_proactive(
                 "counter", "ann", TurnResult(responses=[{"type": "text", "text": "late"}])
             )

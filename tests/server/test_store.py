@@ -154,7 +154,9 @@ async def test_a_store_alone_keeps_messages_stored_while_a_take_runs(tmp_path: P
     store = SqliteServerStore(tmp_path / "s.sqlite", alone=True)
     await store.open()
     await store.push_outbox("b", "u", [{"n": 1}], 1.0)
-    taken, _ = await asyncio.gather(store.take_outbox("b", "u"), store.push_outbox("b", "u", [{"n": 2}], 2.0))
+    taken, _ = await asyncio.gather(
+        store.take_outbox("b", "u"), store.push_outbox("b", "u", [{"n": 2}], 2.0)
+    )
     later = await store.take_outbox("b", "u")
     assert sorted(m.payload["n"] for m in [*taken, *later]) == [1, 2]
     await store.close()
@@ -163,4 +165,5 @@ async def test_a_store_alone_keeps_messages_stored_while_a_take_runs(tmp_path: P
 def test_only_a_sqlite_store_can_be_alone(tmp_path: Path) -> None:
     store = store_from_url("sqlite:///s.sqlite", tmp_path, alone=True)
     assert isinstance(store, SqliteServerStore) and store.alone
-    assert not isinstance(store_from_url("postgresql://localhost/db", tmp_path, alone=True), SqliteServerStore)
+    postgres = store_from_url("postgresql://localhost/db", tmp_path, alone=True)
+    assert not isinstance(postgres, SqliteServerStore)
