@@ -8,11 +8,13 @@ import gc
 from pathlib import Path
 
 import httpx
+import pytest
 
 from flowbot.runtime.conversation import TurnResult
 from flowbot.server.cluster import RedisRateLimiter
 from flowbot.server.gctuning import OLDER_THRESHOLDS
 from flowbot.server.gctuning import YOUNG_THRESHOLD
+from flowbot.server import main
 from flowbot.server.main import ServeSpec
 from flowbot.server.main import app_from_spec
 from flowbot.server.store import SqliteServerStore
@@ -78,3 +80,14 @@ async def test_one_worker_on_sqlite_owns_the_outbox(tmp_path: Path) -> None:
             )
             answer = await client.post("/api/v1/bots/counter/converse/ann", json={"text": "hi"})
             assert [r["text"] for r in answer.json()["responses"]] == ["late", "1 hi"]
+
+
+def test_a_worker_without_runtime_does_not_own_the_outbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing holds the file then: another server may serve it and store messages.
+    monkeypatch.setattr(main, "build_conversations", lambda *a, **k: main.UnavailableConversations("broken"))
+    bot = write_counter_bot(tmp_path / "bots")
+    app = app_from_spec(ServeSpec(data_dir=tmp_path / "data", bots={"counter": bot}), environ={})
+    store = app.state.ctx.store
+    assert isinstance(store, SqliteServerStore) and not store.alone
