@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 from typing import TextIO
 
+import orjson
+
 ACCESS_LOGGER = "flowbot.server.access"
 
 
@@ -47,6 +49,13 @@ def configure_logging(level: str = "info") -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
+def _line(entry: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(entry).decode()
+    except TypeError:  # a value orjson cannot write (an integer past 64 bits...): as the other lines
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
 AccessSink = Callable[[dict[str, Any]], None]
 
 
@@ -56,6 +65,8 @@ class AccessLog:
     It runs on every request, so it skips the logging machinery (a record, a formatter and a
     flushed write per line cost more than the rest of a request): lines are queued and written
     together once per event-loop iteration, a single write for every request answered meanwhile.
+    Lines are written by orjson (compact JSON): ``json.dumps`` with options builds an encoder per
+    call, and took most of the ~8 µs the log cost per request.
     """
 
     def __init__(self, stream: TextIO) -> None:
@@ -83,7 +94,7 @@ class AccessLog:
         }
         if not self._pending:
             asyncio.get_running_loop().call_soon(self.flush)
-        self._pending.append(json.dumps(entry, ensure_ascii=False))
+        self._pending.append(_line(entry))
 
     def flush(self) -> None:
         if self._pending:

@@ -114,8 +114,11 @@ def app_from_spec(spec: ServeSpec, environ: dict[str, str] | None = None) -> Sta
     definitions = {bot_id: load(folder, bot_id) for bot_id, folder in spec.bots.items()}
     serving = {bot_id: bot_serving(settings, bot_id, bot.config) for bot_id, bot in definitions.items()}
     conversations = build_conversations(definitions, settings, shared=spec.workers > 1)
-    store = store_from_url(settings.database_url, settings.data_dir)
     unavailable = conversations.reason if isinstance(conversations, UnavailableConversations) else None
+    # One worker on SQLite: its state store holds the file alone (a second server fails to open
+    # it), so no other process writes the outbox either. Without a runtime, nothing holds the file.
+    alone = spec.workers == 1 and unavailable is None
+    store = store_from_url(settings.database_url, settings.data_dir, alone=alone)
     redis = RedisCoordination(settings.redis.url) if settings.redis.url else None
     resources: list[Any] = [redis, conversations] if redis else [conversations]
     if spec.reload is not None and unavailable is None:

@@ -82,3 +82,13 @@ async def test_access_log_writes_json_lines_once_per_loop_iteration() -> None:
         ("flowbot.server.access", "access", "/healthz"),
         ("flowbot.server.access", "access", "/x"),
     ]
+
+
+async def test_access_log_lines_hold_any_field_value() -> None:
+    stream = io.StringIO()
+    log = AccessLog(stream)
+    log({"path": "/ü", "ms": 0.05, "bot": None, "big": 2**70, "odd": object})
+    await asyncio.sleep(0)
+    line = json.loads(stream.getvalue())
+    assert (line["path"], line["ms"], line["bot"], line["big"]) == ("/ü", 0.05, None, 2**70)
+    assert line["odd"] == str(object)

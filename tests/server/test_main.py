@@ -8,13 +8,16 @@ import gc
 from pathlib import Path
 
 import httpx
+import pytest
 
 from flowbot.runtime.conversation import TurnResult
 from flowbot.server.cluster import RedisRateLimiter
 from flowbot.server.gctuning import OLDER_THRESHOLDS
 from flowbot.server.gctuning import YOUNG_THRESHOLD
+from flowbot.server import main
 from flowbot.server.main import ServeSpec
 from flowbot.server.main import app_from_spec
+from flowbot.server.store import SqliteServerStore
 from flowbot.server.store.postgres import PostgresServerStore
 from tests.server.test_multiprocess import write_counter_bot
 
@@ -58,3 +61,33 @@ async def test_a_worker_tunes_the_garbage_collector_until_it_stops(tmp_path: Pat
             answer = await client.post("/api/v1/bots/counter/converse/ann", json={"text": "hi"})
             assert answer.json()["responses"] == [{"type": "text", "text": "1 hi"}]
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+
+
+async def test_one_worker_on_sqlite_owns_the_outbox(tmp_path: Path) -> None:
+    # A lone worker answers the outbox check from memory; with several, any of them may store.
+    bot = write_counter_bot(tmp_path / "bots")
+    for workers, alone in ((1, True), (2, False)):
+        spec = ServeSpec(data_dir=tmp_path / f"data{workers}", bots={"counter": bot}, workers=workers)
+        store = app_from_spec(spec, environ={}).state.ctx.store
+        assert isinstance(store, SqliteServerStore) and store.alone is alone
+    app = app_from_spec(ServeSpec(data_dir=tmp_path / "data1", bots={"counter": bot}), environ={})
+    ctx = app.state.ctx
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await ctx.conversations.on_proactive(
+                "counter", "ann", TurnResult(responses=[{"type": "text", "text": "late"}])
+            )
+            answer = await client.post("/api/v1/bots/counter/converse/ann", json={"text": "hi"})
+            assert [r["text"] for r in answer.json()["responses"]] == ["late", "1 hi"]
+
+
+def test_a_worker_without_runtime_does_not_own_the_outbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing holds the file then: another server may serve it and store messages.
+    monkeypatch.setattr(main, "build_conversations", lambda *a, **k: main.UnavailableConversations("broken"))
+    bot = write_counter_bot(tmp_path / "bots")
+    app = app_from_spec(ServeSpec(data_dir=tmp_path / "data", bots={"counter": bot}), environ={})
+    store = app.state.ctx.store
+    assert isinstance(store, SqliteServerStore) and not store.alone

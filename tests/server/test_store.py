@@ -122,3 +122,48 @@ def test_store_urls(tmp_path: Path) -> None:
         store_from_url("mysql://localhost/db", tmp_path)
     with pytest.raises(SettingsError, match="invalid schema name"):
         store_from_url("postgresql://localhost/db?schema=a;drop", tmp_path)
+
+
+# --- a store alone on its file (bot serve, one worker) knows who has stored messages -------------
+
+
+async def test_a_store_alone_answers_the_outbox_check_without_a_query(tmp_path: Path) -> None:
+    store = SqliteServerStore(tmp_path / "s.sqlite", alone=True)
+    await store.open()
+    await store.push_outbox("b", "u1", [{"text": "one"}], 1.0)
+    # A row no process of this server wrote (it cannot happen while the store is alone): the
+    # check of a user with nothing stored does not read the file, so it is not seen.
+    other = SqliteServerStore(tmp_path / "s.sqlite")
+    await other.open()
+    await other.push_outbox("b", "u2", [{"text": "unseen"}], 1.0)
+    assert await store.take_outbox("b", "u2") == []
+    assert [m.payload for m in await store.take_outbox("b", "u1")] == [{"text": "one"}]
+    assert await store.take_outbox("b", "u1") == []
+    await store.push_outbox("b", "u1", [{"text": "two"}], 2.0)
+    assert [m.payload for m in await store.take_outbox("b", "u1")] == [{"text": "two"}]
+    await store.close()
+    # Opened again, it knows what was stored before (by anyone): u2's message is delivered.
+    reopened = SqliteServerStore(tmp_path / "s.sqlite", alone=True)
+    await reopened.open()
+    assert [m.payload for m in await reopened.take_outbox("b", "u2")] == [{"text": "unseen"}]
+    await reopened.close()
+    await other.close()
+
+
+async def test_a_store_alone_keeps_messages_stored_while_a_take_runs(tmp_path: Path) -> None:
+    store = SqliteServerStore(tmp_path / "s.sqlite", alone=True)
+    await store.open()
+    await store.push_outbox("b", "u", [{"n": 1}], 1.0)
+    taken, _ = await asyncio.gather(
+        store.take_outbox("b", "u"), store.push_outbox("b", "u", [{"n": 2}], 2.0)
+    )
+    later = await store.take_outbox("b", "u")
+    assert sorted(m.payload["n"] for m in [*taken, *later]) == [1, 2]
+    await store.close()
+
+
+def test_only_a_sqlite_store_can_be_alone(tmp_path: Path) -> None:
+    store = store_from_url("sqlite:///s.sqlite", tmp_path, alone=True)
+    assert isinstance(store, SqliteServerStore) and store.alone
+    postgres = store_from_url("postgresql://localhost/db", tmp_path, alone=True)
+    assert not isinstance(postgres, SqliteServerStore)

@@ -95,7 +95,8 @@ async def converse_public(request: Request) -> JSONResponse:
     if not ctx.settings.converse.enableUnsecuredEndpoint:
         raise PlainTextError(403, "Unauthenticated Converse API is disabled for all bots")
     parsed = parse_body(ConverseBody, body)
-    include = request.query_params.get("include")
+    # Most calls have no query string: skip parsing it (Starlette builds a multi-dict every time).
+    include = request.query_params.get("include") if request.scope["query_string"] else None
     if include is not None and include.lower() != "responses":
         raise PlainTextError(403, 'Unauthenticated converse API can only return "responses"')
     await limit_user(ctx, bot, user_id)

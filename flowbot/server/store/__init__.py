@@ -25,13 +25,14 @@ __all__ = [
 ]
 
 
-def store_from_url(url: str, data_dir: Path) -> ServerStore:
+def store_from_url(url: str, data_dir: Path, *, alone: bool = False) -> ServerStore:
     """The store a ``database.url`` names: ``sqlite:///<path>`` (relative to the data folder, or
     absolute with four slashes as in SQLAlchemy) or ``postgresql://...`` (the options of
-    :mod:`flowbot.runtime.store.urls`). Not opened yet."""
+    :mod:`flowbot.runtime.store.urls`). Not opened yet. ``alone``: this process is the only one
+    serving a SQLite file (see :class:`SqliteServerStore`)."""
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///") :])
-        return SqliteServerStore(path if path.is_absolute() else data_dir / path)
+        return SqliteServerStore(path if path.is_absolute() else data_dir / path, alone=alone)
     if is_postgres_url(url):
         from flowbot.server.store.postgres import PostgresServerStore
 

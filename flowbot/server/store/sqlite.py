@@ -36,10 +36,17 @@ def _migrate(path: Path) -> None:
 
 
 class SqliteServerStore:
-    def __init__(self, path: Path) -> None:
+    """``alone``: no other process writes the outbox (``bot serve`` with one worker, whose state
+    store already holds the file exclusively). The store then knows which users have stored
+    messages, and the outbox check of a converse answer is a set lookup instead of a query."""
+
+    def __init__(self, path: Path, *, alone: bool = False) -> None:
         self.path = path
+        self.alone = alone
         self._db: aiosqlite.Connection | None = None
         self._reader: sqlite3.Connection | None = None
+        # (bot, user) that may have stored messages; only kept when ``alone``
+        self._outbox_users: set[tuple[str, str]] = set()
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -63,6 +70,9 @@ class SqliteServerStore:
         # inline on its own read-only connection (a short busy timeout bounds the rare wait).
         self._reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         self._reader.execute("PRAGMA busy_timeout = 50")
+        if self.alone:
+            rows = self._reader.execute("SELECT DISTINCT bot_id, user_id FROM server_outbox").fetchall()
+            self._outbox_users = {(bot_id, user_id) for bot_id, user_id in rows}
 
     async def close(self) -> None:
         if self._reader is not None:
@@ -170,12 +180,29 @@ class SqliteServerStore:
         await self.db.execute(
             f"INSERT INTO server_outbox (bot_id, user_id, payload, created_at) VALUES {values}", params
         )
+        # Known once stored (not before): a take that runs meanwhile finds nothing, as its query would.
+        self._outbox_users.add((bot_id, user_id))
 
     async def take_outbox(self, bot_id: str, user_id: str) -> list[OutboxMessage]:
         # The common case, an empty outbox, is answered by the inline reader (see open) and never
         # takes the write lock that the state writes of other connections need.
         if self._reader is None:
             raise RuntimeError("the server store is not open")
+        if self.alone:
+            key = (bot_id, user_id)
+            if key not in self._outbox_users:
+                return []
+            # Forgotten before the take: messages stored while it runs make the key known again.
+            self._outbox_users.discard(key)
+            try:
+                return await self._take_outbox(bot_id, user_id)
+            except BaseException:
+                self._outbox_users.add(key)
+                raise
+        return await self._take_outbox(bot_id, user_id)
+
+    async def _take_outbox(self, bot_id: str, user_id: str) -> list[OutboxMessage]:
+        assert self._reader is not None
         found = self._reader.execute(
             "SELECT 1 FROM server_outbox WHERE bot_id = ? AND user_id = ? LIMIT 1", (bot_id, user_id)
         ).fetchone()

@@ -1,0 +1,51 @@
+"""Answers are written by orjson when it writes them as ``json`` does, by ``json`` otherwise."""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Any
+
+import pytest
+
+from flowbot.server.jsonout import bot_json
+from flowbot.server.jsonout import bot_json_bytes
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class Tag(str):
+    pass
+
+
+VALUES: list[Any] = [
+    {"responses": [{"type": "text", "text": "héllo ✓ 😀", "markdown": True, "typing": 0.5}]},
+    {"nested": {"list": [1, -2.5, None, False, "\u2028\x00\x1f\"\\"], "empty": {}}},
+    {"nan": float("nan"), "inf": [float("inf"), float("-inf")], "ok": 1e-7},
+    {1: "non-text key", 2.5: "float key", None: "null key"},
+    {True: "bool key", "text": "key"},
+    {"big": 2**70, "negative": -(2**65)},
+    {"enum": Level.HIGH, "subclass": Tag("text")},
+    [("a", "tuple")],
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_the_same_values_as_json(value: Any) -> None:
+    # orjson writes some floats differently (1e-7 where json writes 1e-07): the values are equal
+    fast = json.loads(bot_json_bytes(value))
+    assert fast == json.loads(bot_json(value))
+
+
+def test_what_json_cannot_hold_is_refused_as_before() -> None:
+    import datetime
+
+    with pytest.raises(TypeError):
+        bot_json_bytes({"when": datetime.date(2026, 1, 1)})
+
+
+def test_fallback_writes_what_orjson_refuses() -> None:
+    assert bot_json_bytes({1: 2**70}) == b'{"1":1180591620717411303424}'
+    assert bot_json_bytes({"n": float("nan")}) == b'{"n":null}'
