@@ -6,6 +6,8 @@ same thing. Conversation state is not here: it belongs to the runtime's store.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 from typing import Literal
 from typing import Protocol
@@ -56,6 +58,41 @@ class OutboxMessage(BaseModel):
     user_id: str
     payload: dict[str, Any]
     created_at: float
+
+
+# Rows of server_users and server_api_keys, in their columns' order (schema.py, the same for
+# SQLite and PostgreSQL): both stores read and write them through these.
+def user_values(user: User) -> tuple[Any, ...]:
+    bots = json.dumps(user.bots)
+    return (user.email, user.password_hash, user.role, bots, user.token_version, user.created_at)
+
+
+def user_of(row: Sequence[Any]) -> User:
+    email, password_hash, role, bots, token_version, created_at = row
+    return User(
+        email=email,
+        password_hash=password_hash,
+        role=role,
+        bots=json.loads(bots),
+        token_version=token_version,
+        created_at=created_at,
+    )
+
+
+def key_values(key: ApiKey) -> tuple[Any, ...]:
+    return (key.key_id, key.bot_id, key.name, key.secret_hash, key.created_at, key.last_used_at)
+
+
+def key_of(row: Sequence[Any]) -> ApiKey:
+    key_id, bot_id, name, secret_hash, created_at, last_used_at = row
+    return ApiKey(
+        key_id=key_id,
+        bot_id=bot_id,
+        name=name,
+        secret_hash=secret_hash,
+        created_at=created_at,
+        last_used_at=last_used_at,
+    )
 
 
 class DuplicateError(Exception):

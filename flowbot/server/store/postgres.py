@@ -18,6 +18,10 @@ from flowbot.server.store.base import ApiKey
 from flowbot.server.store.base import DuplicateError
 from flowbot.server.store.base import OutboxMessage
 from flowbot.server.store.base import User
+from flowbot.server.store.base import key_of
+from flowbot.server.store.base import key_values
+from flowbot.server.store.base import user_of
+from flowbot.server.store.base import user_values
 from flowbot.server.store.schema import SERVER
 
 POOL_SIZE = 4
@@ -54,39 +58,22 @@ class PostgresServerStore:
         await self.pool.fetchval("SELECT 1")
 
     # users ------------------------------------------------------------------------------------
-    @staticmethod
-    def _user(row: Any) -> User:
-        return User(
-            email=row["email"],
-            password_hash=row["password_hash"],
-            role=row["role"],
-            bots=json.loads(row["bots"]),
-            token_version=row["token_version"],
-            created_at=row["created_at"],
-        )
-
     async def add_user(self, user: User) -> None:
         import asyncpg
 
         try:
             await self.pool.execute(
-                "INSERT INTO server_users VALUES ($1, $2, $3, $4, $5, $6)",
-                user.email,
-                user.password_hash,
-                user.role,
-                json.dumps(user.bots),
-                user.token_version,
-                user.created_at,
+                "INSERT INTO server_users VALUES ($1, $2, $3, $4, $5, $6)", *user_values(user)
             )
         except asyncpg.UniqueViolationError:
             raise DuplicateError(f"a user {user.email!r} already exists") from None
 
     async def get_user(self, email: str) -> User | None:
         row = await self.pool.fetchrow("SELECT * FROM server_users WHERE email = $1", email)
-        return self._user(row) if row else None
+        return user_of(row) if row else None
 
     async def list_users(self) -> list[User]:
-        return [self._user(row) for row in await self.pool.fetch("SELECT * FROM server_users ORDER BY email")]
+        return [user_of(row) for row in await self.pool.fetch("SELECT * FROM server_users ORDER BY email")]
 
     async def remove_user(self, email: str) -> bool:
         status = await self.pool.execute("DELETE FROM server_users WHERE email = $1", email)
@@ -100,40 +87,23 @@ class PostgresServerStore:
         return None if version is None else int(version)
 
     # API keys ---------------------------------------------------------------------------------
-    @staticmethod
-    def _key(row: Any) -> ApiKey:
-        return ApiKey(
-            key_id=row["key_id"],
-            bot_id=row["bot_id"],
-            name=row["name"],
-            secret_hash=row["secret_hash"],
-            created_at=row["created_at"],
-            last_used_at=row["last_used_at"],
-        )
-
     async def add_api_key(self, key: ApiKey) -> None:
         import asyncpg
 
         try:
             await self.pool.execute(
-                "INSERT INTO server_api_keys VALUES ($1, $2, $3, $4, $5, $6)",
-                key.key_id,
-                key.bot_id,
-                key.name,
-                key.secret_hash,
-                key.created_at,
-                key.last_used_at,
+                "INSERT INTO server_api_keys VALUES ($1, $2, $3, $4, $5, $6)", *key_values(key)
             )
         except asyncpg.UniqueViolationError:
             raise DuplicateError(f"an API key {key.key_id!r} already exists") from None
 
     async def get_api_key(self, key_id: str) -> ApiKey | None:
         row = await self.pool.fetchrow("SELECT * FROM server_api_keys WHERE key_id = $1", key_id)
-        return self._key(row) if row else None
+        return key_of(row) if row else None
 
     async def list_api_keys(self) -> list[ApiKey]:
         rows = await self.pool.fetch("SELECT * FROM server_api_keys ORDER BY bot_id, created_at")
-        return [self._key(row) for row in rows]
+        return [key_of(row) for row in rows]
 
     async def revoke_api_key(self, key_id: str) -> bool:
         status = await self.pool.execute("DELETE FROM server_api_keys WHERE key_id = $1", key_id)

@@ -21,6 +21,10 @@ from flowbot.server.store.base import ApiKey
 from flowbot.server.store.base import DuplicateError
 from flowbot.server.store.base import OutboxMessage
 from flowbot.server.store.base import User
+from flowbot.server.store.base import key_of
+from flowbot.server.store.base import key_values
+from flowbot.server.store.base import user_of
+from flowbot.server.store.base import user_values
 from flowbot.server.store.schema import SERVER
 
 
@@ -86,41 +90,21 @@ class SqliteServerStore:
         await self.db.execute_fetchall("SELECT 1")
 
     # users ------------------------------------------------------------------------------------
-    @staticmethod
-    def _user(row: Any) -> User:
-        email, password_hash, role, bots, token_version, created_at = row
-        return User(
-            email=email,
-            password_hash=password_hash,
-            role=role,
-            bots=json.loads(bots),
-            token_version=token_version,
-            created_at=created_at,
-        )
-
     async def add_user(self, user: User) -> None:
         try:
             await self.db.execute(
-                "INSERT INTO server_users VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    user.email,
-                    user.password_hash,
-                    user.role,
-                    json.dumps(user.bots),
-                    user.token_version,
-                    user.created_at,
-                ),
+                "INSERT INTO server_users VALUES (?, ?, ?, ?, ?, ?)", user_values(user)
             )
         except sqlite3.IntegrityError:
             raise DuplicateError(f"a user {user.email!r} already exists") from None
 
     async def get_user(self, email: str) -> User | None:
         rows = await self.db.execute_fetchall("SELECT * FROM server_users WHERE email = ?", (email,))
-        return self._user(rows[0]) if rows else None
+        return user_of(rows[0]) if rows else None
 
     async def list_users(self) -> list[User]:
         rows = await self.db.execute_fetchall("SELECT * FROM server_users ORDER BY email")
-        return [self._user(row) for row in rows]
+        return [user_of(row) for row in rows]
 
     async def remove_user(self, email: str) -> bool:
         cursor = await self.db.execute("DELETE FROM server_users WHERE email = ?", (email,))
@@ -137,31 +121,18 @@ class SqliteServerStore:
     async def add_api_key(self, key: ApiKey) -> None:
         try:
             await self.db.execute(
-                "INSERT INTO server_api_keys VALUES (?, ?, ?, ?, ?, ?)",
-                (key.key_id, key.bot_id, key.name, key.secret_hash, key.created_at, key.last_used_at),
+                "INSERT INTO server_api_keys VALUES (?, ?, ?, ?, ?, ?)", key_values(key)
             )
         except sqlite3.IntegrityError:
             raise DuplicateError(f"an API key {key.key_id!r} already exists") from None
 
-    @staticmethod
-    def _key(row: Any) -> ApiKey:
-        key_id, bot_id, name, secret_hash, created_at, last_used_at = row
-        return ApiKey(
-            key_id=key_id,
-            bot_id=bot_id,
-            name=name,
-            secret_hash=secret_hash,
-            created_at=created_at,
-            last_used_at=last_used_at,
-        )
-
     async def get_api_key(self, key_id: str) -> ApiKey | None:
         rows = await self.db.execute_fetchall("SELECT * FROM server_api_keys WHERE key_id = ?", (key_id,))
-        return self._key(rows[0]) if rows else None
+        return key_of(rows[0]) if rows else None
 
     async def list_api_keys(self) -> list[ApiKey]:
         rows = await self.db.execute_fetchall("SELECT * FROM server_api_keys ORDER BY bot_id, created_at")
-        return [self._key(row) for row in rows]
+        return [key_of(row) for row in rows]
 
     async def revoke_api_key(self, key_id: str) -> bool:
         cursor = await self.db.execute("DELETE FROM server_api_keys WHERE key_id = ?", (key_id,))
