@@ -5,10 +5,7 @@ lock (a timeout processed before the message) and what other users changed in bo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from flowbot.runtime.conversation import TurnResult
 from flowbot.runtime.service import ConversationService
@@ -19,17 +16,9 @@ from tests.runtime.botkit import say
 from tests.runtime.botkit import texts
 from tests.runtime.test_expiry import Clock
 from tests.runtime.test_expiry import bot
-from tests.runtime.test_store import make_store
+from tests.runtime.test_store import store  # noqa: F401 - the same stores, as a fixture
 
 SET_BOT = 'builtin/setVariable {"type":"bot","name":"last_{{event.target}}","value":"{{event.payload.text}}"}'
-
-
-@pytest.fixture(params=["memory", "sqlite", "sqlite-shared", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
-    made = make_store(request.param, tmp_path, request)
-    await made.open()
-    yield made
-    await made.close()
 
 
 def service_on(store: StateStore, folder: Path, clock: Clock, **options: object) -> ConversationService:
