@@ -16,34 +16,29 @@ import json
 import math
 from typing import Any
 
-import orjson
 from starlette.responses import JSONResponse
 
-# Subclasses, dates and dataclasses are handed to ``default`` (which refuses them) instead of
-# written by orjson, so that ``json`` writes them exactly as before (or refuses them as before).
-_FAST_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
-)
+from flowbot.runtime.fastjson import exact_dumps
+
+
+def bot_json_bytes(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON, non-finite floats as ``null``: by orjson when it writes
+    ``value`` as ``json`` would, else by ``json``."""
+    fast = exact_dumps(value)
+    return fast if fast is not None else standard_bot_json(value).encode("utf-8")
 
 
 def bot_json(value: Any) -> str:
-    """``value`` as compact JSON, non-finite floats as ``null``."""
+    """:func:`bot_json_bytes` as text."""
+    return bot_json_bytes(value).decode("utf-8")
+
+
+def standard_bot_json(value: Any) -> str:
+    """What the fast path must equal: the standard ``json`` writer, non-finite floats as ``null``."""
     try:
         return _dumps(value)
     except ValueError:  # only the rare answer that holds one pays for the walk
         return _dumps(_finite(value))
-
-
-def _refuse(value: Any) -> Any:
-    raise TypeError(f"{type(value).__name__} is written by json")
-
-
-def bot_json_bytes(value: Any) -> bytes:
-    """:func:`bot_json` as UTF-8, by orjson when it can write ``value`` as ``json`` would."""
-    try:
-        return orjson.dumps(value, default=_refuse, option=_FAST_OPTIONS)
-    except TypeError:  # orjson.JSONEncodeError is one
-        return bot_json(value).encode("utf-8")
 
 
 def _dumps(value: Any) -> str:

@@ -105,7 +105,7 @@ def _by_text(ctx: ActionContext, keywords: dict[str, list[Any]]) -> Any:
                     return choice
                 lowered_words.append(word.lower())  # a regex keyword is also a plain substring
                 continue
-            lowered = word.lower() if isinstance(word, str) else ""
+            lowered = _lower(word)
             if lowered in said:
                 return choice
             lowered_words.append(lowered)

@@ -12,20 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from flowbot.runtime.fastjson import exact_dumps
 from flowbot.runtime.state import ConversationRecord
-
-# Values pydantic writes differently from orjson are refused by the fast path (``_refuse``):
-# dates and dataclasses are handed to ``default`` instead of written, and so are subclasses of
-# str, int, dict and list (pydantic writes an int subclass such as an enum by its value).
-_FAST_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
-)
-
-
-def _refuse(value: Any) -> Any:
-    raise TypeError(f"{type(value).__name__} is written by pydantic")
 
 
 def _as_dict(record: ConversationRecord) -> dict[str, Any]:
@@ -43,11 +31,11 @@ def _as_dict(record: ConversationRecord) -> dict[str, Any]:
 
 
 def dump_record(record: ConversationRecord) -> str:
-    try:
-        return orjson.dumps(_as_dict(record), default=_refuse, option=_FAST_OPTIONS).decode()
-    except TypeError:  # orjson.JSONEncodeError is one
-        # user code may store values JSON cannot hold (dates, sets...): they are kept as their text
-        return record.model_dump_json(fallback=str)
+    fast = exact_dumps(_as_dict(record))
+    if fast is not None:
+        return fast.decode()
+    # user code may store values JSON cannot hold (dates, sets...): they are kept as their text
+    return record.model_dump_json(fallback=str)
 
 
 def load_record(text: str) -> ConversationRecord:
