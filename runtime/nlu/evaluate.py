@@ -106,33 +106,23 @@ def _model_bytes(clf: IntentClassifier) -> int:
         return sum(p.stat().st_size for p in Path(folder).iterdir())
 
 
-def _predict(clf: IntentClassifier, texts: Sequence[str]) -> tuple[list[str], list[float]]:
-    """Predicted intents (``oos`` below the threshold) and the time each prediction took (ms)."""
+def _score(clf: IntentClassifier, texts: Sequence[str]) -> tuple[np.ndarray, list[float]]:
+    """Each text's scores of the real intents (background ones at -inf), one utterance at a time,
+    and the time each took (ms): the figures of the thresholded and unthresholded predictions."""
     real = np.array([lab != BACKGROUND for lab in clf.labels])
-    labels, times = [], []
+    rows, times = [], []
     for text in texts:
         started = time.perf_counter()
         scores = np.where(real, clf.scores(text), -np.inf)
-        best = int(scores.argmax())
-        label = clf.labels[best] if scores[best] >= clf.theta else "oos"
         times.append((time.perf_counter() - started) * 1000)
-        labels.append(label)
-    return labels, times
+        rows.append(scores)
+    return (np.vstack(rows) if rows else np.zeros((0, len(clf.labels)))), times
 
 
-def _without_threshold(
-    clf: IntentClassifier, dataset: Dataset, oos: set[str]
-) -> tuple[list[str], float | None]:
-    """Test predictions with no out-of-scope rejection, and the validation accuracy the same way."""
-    theta, clf.theta = clf.theta, -np.inf
-    try:
-        unthresholded, _ = _predict(clf, [t for t, _ in dataset.test])
-        val_accuracy = None
-        if dataset.val:
-            val_accuracy = _accuracy(dataset.val, _predict(clf, [t for t, _ in dataset.val])[0], oos)
-    finally:
-        clf.theta = theta
-    return unthresholded, val_accuracy
+def _labels(clf: IntentClassifier, scores: np.ndarray, theta: float) -> list[str]:
+    """The predicted intents, ``oos`` where the best score is below ``theta``."""
+    best = scores.argmax(axis=1) if len(scores) else np.zeros(0, dtype=int)
+    return [clf.labels[b] if row[b] >= theta else "oos" for row, b in zip(scores, best)]
 
 
 def _accuracy(pairs: Pairs, predicted: list[str], oos: set[str]) -> float:
@@ -171,11 +161,14 @@ def evaluate(
     )
     train_seconds = time.perf_counter() - started
     train_cpu_seconds = time.process_time() - started_cpu
-    predicted, times = _predict(clf, [t for t, _ in dataset.test])
-    unthresholded, val_accuracy = _without_threshold(clf, dataset, oos)
-    val_loss = None
-    if val_accuracy is not None:
-        val_loss = val_accuracy - _accuracy(dataset.val, _predict(clf, [t for t, _ in dataset.val])[0], oos)
+    test_scores, times = _score(clf, [t for t, _ in dataset.test])
+    predicted = _labels(clf, test_scores, clf.theta)
+    unthresholded = _labels(clf, test_scores, -np.inf)
+    val_accuracy = val_loss = None
+    if dataset.val:
+        val_scores, _ = _score(clf, [t for t, _ in dataset.val])
+        val_accuracy = _accuracy(dataset.val, _labels(clf, val_scores, -np.inf), oos)
+        val_loss = val_accuracy - _accuracy(dataset.val, _labels(clf, val_scores, clf.theta), oos)
     gold = ["oos" if lab in oos else lab for _, lab in dataset.test]
     oos_rows = [p for g, p in zip(gold, predicted) if g == "oos"]
     return EvalResult(
