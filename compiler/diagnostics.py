@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 from typing import Literal
 from typing import NamedTuple
+from typing import TypeVar
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
@@ -22,6 +23,8 @@ from pydantic import Field
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema
 from pydantic_core import core_schema
+
+_T = TypeVar("_T")
 
 Format = Literal["pretty", "short", "json"]
 FORMATS: tuple[str, ...] = ("pretty", "short", "json")
@@ -33,6 +36,32 @@ class Severity(str, Enum):
     WARNING = "warning"
 
 
+def held_as_instance(cls: type[_T]) -> type[_T]:
+    """Class decorator for the IR's named tuples: pydantic models hold them as :func:`instance_schema`
+    says (a named tuple cannot take a base class that would carry the hook)."""
+
+    def schema(owner: type, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return instance_schema(owner)
+
+    cls.__get_pydantic_core_schema__ = classmethod(schema)  # type: ignore[attr-defined]
+    return cls
+
+
+def instance_schema(cls: type) -> CoreSchema:
+    """How pydantic models hold a named tuple of ours: the instance as it is (no copy, no
+    coercion), dumped as a dict of its fields (named tuples in it too), as the model it
+    replaced was."""
+    dump = core_schema.plain_serializer_function_ser_schema(_fields)
+    return core_schema.is_instance_schema(cls, serialization=dump)
+
+
+def _fields(value: Any) -> Any:
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return {name: _fields(item) for name, item in zip(value._fields, value)}
+    return value
+
+
+@held_as_instance
 class Span(NamedTuple):
     """A range of source text. ``file`` is relative to the bot folder; lines and columns are
     1-based; ``end_column`` is one past the last character (as Lark reports it).
@@ -55,24 +84,6 @@ class Span(NamedTuple):
     def model_copy(self, *, update: dict[str, Any] | None = None) -> Span:
         """A copy with some fields replaced (as the pydantic model's ``model_copy``)."""
         return self._replace(**update) if update else self
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return instance_schema(cls)
-
-
-def instance_schema(cls: type) -> CoreSchema:
-    """How pydantic models hold a named tuple of ours: the instance as it is (no copy, no
-    coercion), dumped as a dict of its fields (named tuples in it too), as the model it
-    replaced was."""
-    dump = core_schema.plain_serializer_function_ser_schema(_fields)
-    return core_schema.is_instance_schema(cls, serialization=dump)
-
-
-def _fields(value: Any) -> Any:
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
-        return {name: _fields(item) for name, item in zip(value._fields, value)}
-    return value
 
 
 class Note(BaseModel):

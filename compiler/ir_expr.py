@@ -6,24 +6,22 @@ Part of the intermediate representation (:mod:`flowbot.compiler.ir` re-exports e
 from __future__ import annotations
 
 from typing import Annotated
-from typing import Any
 from typing import Literal
 from typing import NamedTuple
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
-from pydantic import GetCoreSchemaHandler
-from pydantic_core import CoreSchema
 
 from flowbot.compiler.diagnostics import Span
-from flowbot.compiler.diagnostics import instance_schema
+from flowbot.compiler.diagnostics import held_as_instance
 
 
 class IrModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+@held_as_instance
 class Name(NamedTuple):
     """A name as written, and where. A named tuple, as :class:`Span` is (38,000 of them in a
     10,000-node bot): made without validation, it is given a ``str`` and a ``Span``."""
@@ -31,11 +29,8 @@ class Name(NamedTuple):
     value: str
     span: Span
 
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return instance_schema(cls)
 
-
+@held_as_instance
 class Text(NamedTuple):
     """A string of the source: ``value`` is decoded, ``raw`` is the token as written (with quotes)
     so that positions inside it can be found again (template errors). A named tuple, as
@@ -44,10 +39,6 @@ class Text(NamedTuple):
     value: str
     raw: str
     span: Span
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return instance_schema(cls)
 
 
 class FreeText(IrModel):
@@ -121,15 +112,12 @@ Value = Annotated[
 # ------------------------------------------------------------------ memory paths and conditions
 
 
+@held_as_instance
 class PathKey(NamedTuple):
     """A key of a memory path (a named tuple, as :class:`Name`)."""
 
     key: str | int
     span: Span
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return instance_schema(cls)
 
 
 class Path(IrModel):
