@@ -167,3 +167,17 @@ def test_only_a_sqlite_store_can_be_alone(tmp_path: Path) -> None:
     assert isinstance(store, SqliteServerStore) and store.alone
     postgres = store_from_url("postgresql://localhost/db", tmp_path, alone=True)
     assert not isinstance(postgres, SqliteServerStore)
+
+
+async def test_a_shared_store_keeps_no_list_of_users_with_messages(tmp_path: Path) -> None:
+    # Several workers share the file: the outbox check queries, and nothing is remembered per user
+    # (takes by other workers would never forget anyone: the set would grow with every user).
+    store = SqliteServerStore(tmp_path / "s.sqlite")
+    await store.open()
+    try:
+        for n in range(3):
+            await store.push_outbox("b", f"u{n}", [{"n": n}], 1.0)
+        assert store._outbox_users == set()
+        assert [m.payload for m in await store.take_outbox("b", "u1")] == [{"n": 1}]
+    finally:  # an open store's thread would keep pytest from exiting
+        await store.close()

@@ -151,8 +151,9 @@ class SqliteServerStore:
         await self.db.execute(
             f"INSERT INTO server_outbox (bot_id, user_id, payload, created_at) VALUES {values}", params
         )
-        # Known once stored (not before): a take that runs meanwhile finds nothing, as its query would.
-        self._outbox_users.add((bot_id, user_id))
+        if self.alone:  # others' takes would never forget the user: the set would only grow
+            # Known once stored (not before): a take that runs meanwhile finds nothing, as its query would.
+            self._outbox_users.add((bot_id, user_id))
 
     async def take_outbox(self, bot_id: str, user_id: str) -> list[OutboxMessage]:
         # The common case, an empty outbox, is answered by the inline reader (see open) and never
