@@ -48,7 +48,9 @@ def bare_app() -> Starlette:
 
 
 class EchoConversations:
-    async def converse(self, bot_id: str, user_id: str, message: IncomingMessage) -> TurnResult:
+    async def converse(
+        self, bot_id: str, user_id: str, message: IncomingMessage, *, responses_only: bool = False
+    ) -> TurnResult:
         return TurnResult(responses=ANSWER)
 
     async def trigger(

@@ -49,7 +49,12 @@ class Conversations(Protocol):
     """Runs turns. Turns of one (bot, user) are applied strictly one after another; a turn that
     fails leaves the stored state as it was; the answer is returned only once the state is durable."""
 
-    async def converse(self, bot_id: str, user_id: str, message: IncomingMessage) -> TurnResult: ...
+    async def converse(
+        self, bot_id: str, user_id: str, message: IncomingMessage, *, responses_only: bool = False
+    ) -> TurnResult:
+        """One turn for a user message; ``responses_only``: the caller reads only ``responses`` and
+        ``errors`` of the result (the others may be left empty)."""
+        ...
 
     async def trigger(
         self, bot_id: str, user_id: str, flow: str, node: str | None = None, payload: dict[str, Any] | None = None

@@ -181,7 +181,12 @@ class ConversationService:
 
     # -- turns ---------------------------------------------------------------------------------
 
-    async def converse(self, bot_id: str, user_id: str, message: IncomingMessage) -> TurnResult:
+    async def converse(
+        self, bot_id: str, user_id: str, message: IncomingMessage, *, responses_only: bool = False
+    ) -> TurnResult:
+        """One turn for a user message. ``responses_only`` (the public Converse route reads nothing
+        else) gives a result of only the responses and errors: nothing of the saved record leaves
+        the turn then, so the store may hand that record to the user's next turn as it is."""
         runtime = self.runtime(bot_id)
         async with self.store.lock(bot_id, user_id):
             record = await self._load(runtime, user_id)
@@ -190,8 +195,14 @@ class ConversationService:
             turn = await self._new_turn(runtime, user_id, record, payload, message=message)
             await self._incoming(runtime, turn)
             record.timeouts = 0
-            await self._save(runtime, turn, record)
-        return turn.to_result()
+            if not responses_only:
+                await self._save(runtime, turn, record)
+                return turn.to_result()
+            # Copied out before the save: user code may have put memory values in a payload, and
+            # the user's next turn will work on this very memory.
+            result = turn.to_responses()
+            await self._save(runtime, turn, record, reusable=True)
+        return result
 
     async def trigger(
         self,
@@ -321,13 +332,16 @@ class ConversationService:
             await runtime.engine.process(turn)
             turn.drop_skill_frames()
 
-    async def _save(self, runtime: BotRuntime, turn: Turn, previous: ConversationRecord) -> None:
+    async def _save(
+        self, runtime: BotRuntime, turn: Turn, previous: ConversationRecord, *, reusable: bool = False
+    ) -> None:
         record = turn.to_record(previous)
         now = self.clock()
         record.context_expiry = now + runtime.context_timeout
         record.session_expiry = now + runtime.session_timeout
         trim_last_messages(record.session)
-        await self.store.save(runtime.bot_id, turn.event["target"], record, turn.bot_memory_changes())
+        changes = turn.bot_memory_changes()
+        await self.store.save(runtime.bot_id, turn.event["target"], record, changes, reusable=reusable)
 
     # -- timeouts and the janitor --------------------------------------------------------------------
 

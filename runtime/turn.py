@@ -142,6 +142,10 @@ class Turn:
             errors=self.errors,
         )
 
+    def to_responses(self) -> TurnResult:
+        """Only the responses and errors, as copies that share nothing with the turn's memory."""
+        return TurnResult(responses=detached(self.responses), errors=detached(self.errors))
+
     def bot_memory_changes(self) -> dict[str, Any]:
         """Top-level keys of bot memory this turn changed (``_DELETED`` for removed keys): bot
         memory is shared by every user of the bot, so a turn writes back only what it changed."""
@@ -153,6 +157,18 @@ class Turn:
             if key not in self.bot:
                 changes[key] = DELETED
         return changes
+
+
+def detached(value: Any) -> Any:
+    """A copy of JSON-like ``value`` (dicts, lists, scalars) sharing no container with it; other
+    objects (user code may put anything in a payload) are deep-copied."""
+    if isinstance(value, dict):
+        return {key: detached(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [detached(item) for item in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return copy.deepcopy(value)
 
 
 class _Deleted:

@@ -60,7 +60,9 @@ class UnavailableConversations:
     async def close(self) -> None:
         pass
 
-    async def converse(self, bot_id: str, user_id: str, message: IncomingMessage) -> TurnResult:
+    async def converse(
+        self, bot_id: str, user_id: str, message: IncomingMessage, *, responses_only: bool = False
+    ) -> TurnResult:
         raise ServiceUnavailableError(self.reason)
 
     async def trigger(

@@ -110,9 +110,19 @@ class StateStore(ABC):
 
     @abstractmethod
     async def save(
-        self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]
+        self,
+        bot_id: str,
+        user_id: str,
+        record: ConversationRecord,
+        bot_changes: dict[str, Any],
+        *,
+        reusable: bool = False,
     ) -> None:
-        """Write the record and the bot memory changes atomically; return once durable."""
+        """Write the record and the bot memory changes atomically; return once durable.
+
+        ``reusable``: the caller keeps no reference into ``record``, so a store that caches may
+        hand this very object to the user's next :meth:`load` instead of reading a copy back (a
+        store is free to ignore it). Without it, the next load always returns a fresh copy."""
 
     @abstractmethod
     async def expired(self, now: float, limit: int = 1000) -> list[ExpiredConversation]:

@@ -42,7 +42,13 @@ class MemoryStore(StateStore):
         return {} if stored is None else json.loads(stored)
 
     async def save(
-        self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]
+        self,
+        bot_id: str,
+        user_id: str,
+        record: ConversationRecord,
+        bot_changes: dict[str, Any],
+        *,
+        reusable: bool = False,
     ) -> None:
         # serialize everything first: nothing is stored unless all of it can be
         record_text = dump_record(record)

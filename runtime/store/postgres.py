@@ -210,7 +210,13 @@ class PostgresStore(StateStore):
         return {row[0]: json.loads(row[1]) for row in rows}
 
     async def save(
-        self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]
+        self,
+        bot_id: str,
+        user_id: str,
+        record: ConversationRecord,
+        bot_changes: dict[str, Any],
+        *,
+        reusable: bool = False,
     ) -> None:
         # serialize everything first: nothing is stored unless all of it can be
         text = dump_record(record)

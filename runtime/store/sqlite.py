@@ -4,7 +4,10 @@ Throughput comes from three choices, measured in ``benchmarks/turns.py``:
 
 * hot records and bot memory are cached in memory (as their JSON text), so a turn's load is a
   dictionary lookup; the cache is filled on a miss by one primary-key read on the event loop
-  (a few microseconds: cheaper than a hop to a thread);
+  (a few microseconds: cheaper than a hop to a thread); a record saved ``reusable`` is cached as
+  the object too, and the user's next load takes that object instead of parsing the text (the
+  parse was the largest part of a load); a taken object is gone from the cache, so a turn that
+  fails after its load leaves the text, which is what is stored, for the next one;
 * one writer task groups the saves of concurrent turns into one transaction (group commit) and
   resolves each turn's save only once that transaction is durable (``synchronous=FULL`` fsyncs
   the WAL at each commit; ``"normal"`` survives a crash of the process but not of the machine);
@@ -68,6 +71,7 @@ class _Write:
     record: ConversationRecord
     bot_changes: dict[str, Any]
     done: asyncio.Future[None]
+    reusable: bool = False
 
 
 class SqliteStore(StateStore):
@@ -90,7 +94,8 @@ class SqliteStore(StateStore):
         self.commit_in_thread = commit_in_thread
         self.max_batch = max_batch
         self._locks = LockManager()
-        self._cache: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # (bot, user) -> the stored text, and the saved record object while no load has taken it
+        self._cache: OrderedDict[tuple[str, str], tuple[str, ConversationRecord | None]] = OrderedDict()
         self._bot_cache: dict[str, str] = {}
         self._reader: sqlite3.Connection | None = None
         self._writer: sqlite3.Connection | None = None
@@ -170,10 +175,14 @@ class SqliteStore(StateStore):
 
     async def load(self, bot_id: str, user_id: str) -> ConversationRecord:
         key = (bot_id, user_id)
-        text = None if self.shared else self._cache.get(key)
-        if text is not None:
+        cached = None if self.shared else self._cache.get(key)
+        if cached is not None:
             self._cache.move_to_end(key)
-            return load_record(text)
+            text, record = cached
+            if record is None:
+                return load_record(text)
+            self._cache[key] = (text, None)
+            return record
         row = (
             self._require_reader()
             .execute("SELECT data FROM conversations WHERE bot_id = ? AND user_id = ?", key)
@@ -200,10 +209,10 @@ class SqliteStore(StateStore):
                 self._bot_cache[bot_id] = text
         return text
 
-    def _remember(self, key: tuple[str, str], text: str) -> None:
+    def _remember(self, key: tuple[str, str], text: str, record: ConversationRecord | None = None) -> None:
         if self.shared:
             return
-        self._cache[key] = text
+        self._cache[key] = (text, record)
         self._cache.move_to_end(key)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
@@ -225,12 +234,19 @@ class SqliteStore(StateStore):
     # -- writes ------------------------------------------------------------------------------------
 
     async def save(
-        self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]
+        self,
+        bot_id: str,
+        user_id: str,
+        record: ConversationRecord,
+        bot_changes: dict[str, Any],
+        *,
+        reusable: bool = False,
     ) -> None:
         if self._queue is None:
             raise RuntimeError("the SQLite store is not open (call `await store.open()` first)")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Write(bot_id, user_id, dump_record(record), record, bot_changes, done))
+        write = _Write(bot_id, user_id, dump_record(record), record, bot_changes, done, reusable)
+        await self._queue.put(write)
         try:
             await asyncio.shield(done)
         except asyncio.CancelledError:
@@ -276,7 +292,7 @@ class SqliteStore(StateStore):
             return
         self.commits += 1
         for write in batch:
-            self._remember((write.bot_id, write.user_id), write.text)
+            self._remember((write.bot_id, write.user_id), write.text, write.record if write.reusable else None)
         if not self.shared:
             self._bot_cache.update(memories)
         for write in batch:

@@ -67,11 +67,17 @@ class FailingStore(MemoryStore):
         self.fail = False
 
     async def save(
-        self, bot_id: str, user_id: str, record: ConversationRecord, bot_changes: dict[str, Any]
+        self,
+        bot_id: str,
+        user_id: str,
+        record: ConversationRecord,
+        bot_changes: dict[str, Any],
+        *,
+        reusable: bool = False,
     ) -> None:
         if self.fail:
             raise OSError("disk full")
-        await super().save(bot_id, user_id, record, bot_changes)
+        await super().save(bot_id, user_id, record, bot_changes, reusable=reusable)
 
 
 async def test_a_turn_that_raises_leaves_the_stored_state_unchanged(tmp_path: Path) -> None:

@@ -42,7 +42,9 @@ class FakeConversations:
     def _lock(self, bot_id: str, user_id: str) -> asyncio.Lock:
         return self._locks.setdefault((bot_id, user_id), asyncio.Lock())
 
-    async def converse(self, bot_id: str, user_id: str, message: IncomingMessage) -> TurnResult:
+    async def converse(
+        self, bot_id: str, user_id: str, message: IncomingMessage, *, responses_only: bool = False
+    ) -> TurnResult:
         self.calls.append(("converse", bot_id, user_id, message))
         async with self._lock(bot_id, user_id):
             if self.error is not None:

@@ -301,8 +301,8 @@ async def test_values_json_cannot_hold_are_written_as_javascript_does(
     token = await login(client, "ada@example.com")
     answer = harness.conversations.converse
 
-    async def converse(bot_id: str, user_id: str, message: Any) -> Any:
-        result = await answer(bot_id, user_id, message)
+    async def converse(bot_id: str, user_id: str, message: Any, **options: Any) -> Any:
+        result = await answer(bot_id, user_id, message, **options)
         result.state["temp"] = {"ratio": float("nan"), "big": float("inf"), "ok": 1.5}
         result.responses.append({"type": "custom", "value": float("-inf")})
         return result
