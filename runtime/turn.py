@@ -43,7 +43,7 @@ class Turn:
         self.user = record.user
         self.kv = record.kv
         self.bot = bot_memory
-        self.bot_before = copy.deepcopy(bot_memory)
+        self.bot_before = copy.deepcopy(bot_memory) if bot_memory else {}  # most bots keep none
         self.now = now
         self.rng = rng
         self.language = language

@@ -19,9 +19,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC
 from abc import abstractmethod
-from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from typing import Literal
@@ -48,23 +46,43 @@ class LockManager:
     def __init__(self) -> None:
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
 
-    @asynccontextmanager
-    async def hold(self, bot_id: str, user_id: str) -> AsyncIterator[None]:
-        key = (bot_id, user_id)
-        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+    def hold(self, bot_id: str, user_id: str) -> AbstractAsyncContextManager[None]:
+        return _Hold(self._locks, (bot_id, user_id))
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class _Hold(AbstractAsyncContextManager[None]):
+    """One hold of a user's lock. A class rather than an ``asynccontextmanager``: every turn takes
+    one, and the generator machinery cost several times the lock itself."""
+
+    def __init__(self, locks: dict[tuple[str, str], tuple[asyncio.Lock, int]], key: tuple[str, str]) -> None:
+        self._locks = locks
+        self._key = key
+        self._lock: asyncio.Lock | None = None
+
+    async def __aenter__(self) -> None:
+        lock, users = self._locks.get(self._key) or (asyncio.Lock(), 0)
+        self._locks[self._key] = (lock, users + 1)
+        try:
+            await lock.acquire()
+        except BaseException:
+            self._leave()
+            raise
+        self._lock = lock
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._lock is not None
+        self._lock.release()
+        self._leave()
+
+    def _leave(self) -> None:
+        lock, users = self._locks[self._key]
+        if users == 1:
+            del self._locks[self._key]
+        else:
+            self._locks[self._key] = (lock, users - 1)
 
 
 def apply_bot_changes(memory: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

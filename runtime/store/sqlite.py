@@ -194,7 +194,8 @@ class SqliteStore(StateStore):
         return load_record(row[0])
 
     async def load_bot_memory(self, bot_id: str) -> dict[str, Any]:
-        return json.loads(self._bot_memory_text(bot_id))
+        text = self._bot_memory_text(bot_id)
+        return {} if text == "{}" else json.loads(text)
 
     def _bot_memory_text(self, bot_id: str) -> str:
         text = None if self.shared else self._bot_cache.get(bot_id)
