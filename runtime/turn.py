@@ -7,6 +7,8 @@ fails leaves the stored state untouched) and turned back into one at the end of 
 from __future__ import annotations
 
 import copy
+import functools
+import math
 import random
 from datetime import UTC
 from datetime import datetime
@@ -17,6 +19,26 @@ from flowbot.runtime.events import Event
 from flowbot.runtime.state import ConversationRecord
 from flowbot.runtime.state import DialogContext
 from flowbot.runtime.state import StackEntry
+
+
+def iso_timestamp(moment: float) -> str:
+    """``moment`` (epoch seconds) as ``Date.toISOString()`` writes it: what
+    ``datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")`` gives (microseconds
+    rounded half to even, then truncated to milliseconds), with the date and time of the second
+    formatted once per second rather than at every turn."""
+    fraction, whole = math.modf(moment)
+    micros = round(fraction * 1_000_000)
+    second = int(whole)
+    if micros >= 1_000_000:
+        second, micros = second + 1, micros - 1_000_000
+    elif micros < 0:
+        second, micros = second - 1, micros + 1_000_000
+    return f"{_utc_second(second)}.{micros // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 class Turn:
@@ -102,9 +124,7 @@ class Turn:
     def iso_now(self) -> str:
         """The turn's time as JavaScript's ``Date.toISOString()`` writes it."""
         if self._iso_now is None:
-            # isoformat truncates to milliseconds as toISOString does, several times faster than strftime
-            moment = datetime.fromtimestamp(self.now, UTC).isoformat(timespec="milliseconds")
-            self._iso_now = moment.removesuffix("+00:00") + "Z"
+            self._iso_now = iso_timestamp(self.now)
         return self._iso_now
 
     def to_record(self, previous: ConversationRecord) -> ConversationRecord:
