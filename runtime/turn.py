@@ -14,8 +14,11 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from flowbot.runtime.conversation import TurnResult
 from flowbot.runtime.events import Event
+from flowbot.runtime.fastjson import exact_dumps
 from flowbot.runtime.state import ConversationRecord
 from flowbot.runtime.state import DialogContext
 from flowbot.runtime.state import StackEntry
@@ -180,15 +183,11 @@ class Turn:
 
 
 def detached(value: Any) -> Any:
-    """A copy of JSON-like ``value`` (dicts, lists, scalars) sharing no container with it; other
-    objects (user code may put anything in a payload) are deep-copied."""
-    if isinstance(value, dict):
-        return {key: detached(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [detached(item) for item in value]
-    if value is None or isinstance(value, str | int | float):
-        return value
-    return copy.deepcopy(value)
+    """A copy of ``value`` that shares nothing with it, as a JSON answer carries it: by a JSON
+    round trip where orjson writes ``value`` as ``json`` would (NaN and infinities come back as
+    ``None``, tuples as lists), else (objects of user code, integers past 64 bits) by deepcopy."""
+    fast = exact_dumps(value)
+    return orjson.loads(fast) if fast is not None else copy.deepcopy(value)
 
 
 class _Deleted:

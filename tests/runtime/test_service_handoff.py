@@ -4,6 +4,8 @@ saved record to the user's next turn instead of parsing it again, and nothing of
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from flowbot.runtime.state import ConversationRecord
 from flowbot.runtime.store import MemoryStore
 from flowbot.runtime.store import SqliteStore
 from flowbot.runtime.store import StateStore
+from flowbot.runtime.turn import detached
 from tests.runtime.botkit import flow
 from tests.runtime.botkit import make_service
 from tests.runtime.botkit import node
@@ -134,3 +137,14 @@ async def test_responses_share_nothing_with_the_memory_the_next_turn_changes(tmp
         assert second.responses[-1]["seen"] == ["one", "two"]
     finally:
         await store.close()
+
+
+def test_detached_shares_no_container_whatever_the_payload_holds() -> None:
+    nested = {"items": [1, 2], "when": {"at": "noon"}}
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    for payload in ({"type": "custom", "data": nested}, {"type": "custom", "data": nested, "at": stamp}):
+        copy = detached([payload])
+        assert copy == [payload]
+        assert copy[0]["data"] is not nested and copy[0]["data"]["items"] is not nested["items"]
+    assert detached([{"ratio": float("nan")}]) == [{"ratio": None}]  # as the JSON answer writes it
+    assert detached([{"big": 2**70}]) == [{"big": 2**70}]
