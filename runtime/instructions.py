@@ -17,12 +17,15 @@ from typing import Any
 from typing import Literal
 from typing import Protocol
 
+import orjson
+
 from flowbot.errors import FlowbotError
 from flowbot.runtime.actions import ActionContext
 from flowbot.runtime.actions import ActionRegistry
 from flowbot.runtime.actions.base import Renderer
 from flowbot.runtime.bot import BotDefinition
 from flowbot.runtime.callapi import ApiClient
+from flowbot.runtime.fastjson import exact_dumps
 from flowbot.runtime.state import Instruction
 from flowbot.runtime.turn import Turn
 
@@ -98,6 +101,9 @@ class InstructionProcessor:
         # instruction text -> (name or output type, parsed JSON args): a bot has a fixed set of
         # instructions, each parsed once. The parsed args are shared: they are never mutated.
         self._parsed: dict[str, tuple[str, dict[str, Any]]] = {}
+        # (say instruction, language) -> its payloads as JSON, for elements that render the same
+        # every time (see _static_payloads); None: this say must be rendered at every turn.
+        self._static: dict[tuple[str, str], bytes | None] = {}
 
     def _parse(self, fn: str) -> tuple[str, dict[str, Any]]:
         parsed = self._parsed.get(fn)
@@ -150,6 +156,9 @@ class InstructionProcessor:
         output_type, args = self._parse(fn)
         if output_type.startswith("@"):
             args = dict(instruction.args) if isinstance(instruction.args, dict) else {}
+            payloads = self.render_element(output_type, args, turn)
+        else:
+            payloads = self._say_payloads(fn, output_type, args, turn)
         turn.session.setdefault("lastMessages", []).append(
             {
                 "eventId": turn.event.get("id"),
@@ -160,7 +169,31 @@ class InstructionProcessor:
                 "replyPreview": output_type,
             }
         )
-        await self.tools.reply(turn, self.render_element(output_type, args, turn))
+        await self.tools.reply(turn, payloads)
+
+    def _say_payloads(self, fn: str, output_type: str, args: dict[str, Any], turn: Turn) -> list[dict[str, Any]]:
+        # Most elements hold no template and no variations: their payloads depend only on the
+        # instruction and the language, so they are rendered once and copied afterwards (a copy:
+        # hooks may change a payload, and each turn's responses are its own).
+        key = (fn, turn.language)
+        known = self._static.get(key, b"")
+        if known:
+            payloads: list[dict[str, Any]] = orjson.loads(known)
+            return payloads
+        payloads = self.render_element(output_type, args, turn)
+        if known == b"":
+            self._static[key] = self._static_payloads(output_type, args, payloads)
+        return payloads
+
+    def _static_payloads(
+        self, output_type: str, args: dict[str, Any], payloads: list[dict[str, Any]]
+    ) -> bytes | None:
+        element = self.tools.bot.content.get(output_type[2:]) if output_type.startswith("#!") else None
+        if element is None or _may_vary(element.formData) or _may_vary(args):
+            return None
+        data = exact_dumps(payloads)
+        # only what comes back equal (no NaN, no integer past 64 bits...) is kept
+        return data if data is not None and orjson.loads(data) == payloads else None
 
     def render_element(self, output_type: str, args: dict[str, Any], turn: Turn) -> list[dict[str, Any]]:
         """``#!<elementId>`` renders a content element; ``#<type>`` / ``@<type>`` a content type."""
@@ -205,6 +238,21 @@ class InstructionProcessor:
             turn.record_error("action-execution", f"action {name!r} failed: {message}")
             return Outcome("transition", error_flow_of(turn))
         return CONTINUE
+
+
+def _may_vary(value: Any) -> bool:
+    """Whether content data may render differently from one turn to the next: a string that may
+    hold a template (every engine's markup starts with ``{``), or variations picked at random."""
+    if isinstance(value, str):
+        return "{" in value
+    if isinstance(value, dict):
+        return any(
+            (isinstance(key, str) and key.startswith("variations")) or _may_vary(item)
+            for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return any(_may_vary(item) for item in value)
+    return False
 
 
 def _describe(exc: Exception, name: str, timeout: float) -> str:
