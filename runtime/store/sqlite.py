@@ -72,6 +72,8 @@ class _Write:
     bot_changes: dict[str, Any]
     done: asyncio.Future[None]
     reusable: bool = False
+    finished: bool = False  # committed or failed: the writer is done with it
+    landed: asyncio.Future[None] | None = None  # waited on by a caller cancelled meanwhile
 
 
 class SqliteStore(StateStore):
@@ -245,16 +247,19 @@ class SqliteStore(StateStore):
     ) -> None:
         if self._queue is None:
             raise RuntimeError("the SQLite store is not open (call `await store.open()` first)")
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
         write = _Write(bot_id, user_id, dump_record(record), record, bot_changes, done, reusable)
-        await self._queue.put(write)
+        self._queue.put_nowait(write)
         try:
-            await asyncio.shield(done)
+            await done  # not shielded (a shield per turn cost more than the rest of this method)
         except asyncio.CancelledError:
             # The write is queued and will land: keep the caller (and so the user's turn lock)
             # until it has, so that the user's next turn reads it.
-            with contextlib.suppress(Exception):
-                await asyncio.shield(done)
+            if not write.finished:
+                write.landed = loop.create_future()
+                with contextlib.suppress(Exception):
+                    await write.landed
             raise
 
     async def _write_loop(self) -> None:
@@ -287,18 +292,14 @@ class SqliteStore(StateStore):
             else:
                 memories = self._write_batch(rows, changes, known)
         except Exception as exc:  # the turns fail; their stored state stays as it was
-            for write in batch:
-                if not write.done.done():
-                    write.done.set_exception(exc)
+            _finish(batch, exc)
             return
         self.commits += 1
         for write in batch:
             self._remember((write.bot_id, write.user_id), write.text, write.record if write.reusable else None)
         if not self.shared:
             self._bot_cache.update(memories)
-        for write in batch:
-            if not write.done.done():
-                write.done.set_result(None)
+        _finish(batch, None)
 
     @staticmethod
     def _row(write: _Write) -> tuple[Any, ...]:
@@ -345,6 +346,18 @@ class SqliteStore(StateStore):
                 current = json.loads(text)
             memories[bot_id] = apply_bot_changes(current, bot_changes)
         return {bot_id: dump_memory(memory) for bot_id, memory in memories.items()}
+
+
+def _finish(batch: list[_Write], error: Exception | None) -> None:
+    for write in batch:
+        write.finished = True
+        if not write.done.done():
+            if error is None:
+                write.done.set_result(None)
+            else:
+                write.done.set_exception(error)
+        if write.landed is not None and not write.landed.done():
+            write.landed.set_result(None)
 
 
 def _upsert(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -184,3 +184,29 @@ def test_create_store_from_a_url(tmp_path: Path) -> None:
     assert isinstance(explicit, SqliteStore) and explicit.path == tmp_path / "x.db"
     with pytest.raises(StoreUrlError, match="unknown store 'mysql://x'"):
         create_store("mysql://x", tmp_path)
+
+
+async def test_a_cancelled_save_returns_only_once_its_write_has_landed(tmp_path: Path) -> None:
+    # The turn holding the user's lock is cancelled mid-save: it must keep the lock (it does not
+    # return) until the queued write is committed, so that the user's next turn reads it.
+    store = SqliteStore(tmp_path / "state.db")
+    await store.open()
+    write_batch = store._write_batch
+
+    def slow_write(*args: object) -> dict[str, str]:
+        import time
+
+        time.sleep(0.2)
+        return write_batch(*args)  # type: ignore[arg-type]
+
+    store._write_batch = slow_write  # type: ignore[method-assign]
+    try:
+        saving = asyncio.create_task(store.save("bot", "u1", ConversationRecord(user={"n": 1}), {}))
+        await asyncio.sleep(0.05)  # the write is in the commit
+        saving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await saving
+        assert store.commits == 1
+        assert (await store.load("bot", "u1")).user == {"n": 1}
+    finally:
+        await store.close()
