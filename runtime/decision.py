@@ -58,6 +58,7 @@ class DecisionEngine:
         self.bot = bot
         self.render_element = render_element
         self.min_confidence = min_confidence
+        self._threshold_text = _js_number_text(min_confidence)  # in the reason of dropped suggestions
         self._qna: dict[str, QnaEntry] = {entry.intent_name: entry for entry in bot.qna}
 
     def suggest(self, turn: Turn) -> list[dict[str, Any]]:
@@ -105,7 +106,7 @@ class DecisionEngine:
     def elect(self, suggestions: list[dict[str, Any]], *, mid_flow: bool) -> Election:
         """Rank the suggestions (each gets its ``decision``) and return the elected one, if any."""
         best: dict[str, Any] | None = None
-        threshold = _js_number_text(self.min_confidence)
+        threshold = self._threshold_text
         for suggestion in sorted(suggestions, key=lambda s: -_confidence(s)):
             if _confidence(suggestion) < self.min_confidence:
                 suggestion["decision"] = {"status": "dropped", "reason": f"confidence lower than {threshold}"}
