@@ -2,8 +2,11 @@
 
 * ``bare``: a Starlette endpoint that parses the converse body and returns a JSON answer of the same
   shape: the ceiling for any Python server on this machine (same uvicorn, uvloop, httptools).
-* ``echo``: flowbot's real app (routing, validation, limits, outbox check in SQLite, access log)
-  on a conversation service that answers at once: the cost of the server layer alone.
+* ``echo``: flowbot's real app (routing, validation, limits, outbox check, access log) on a
+  conversation service that answers at once: the cost of the server layer alone. It is set up as
+  ``bot serve`` sets up one worker: the garbage collector tuned
+  (:class:`flowbot.server.gctuning.ServingGc`; untuned, its figure was mostly gen-0 collections,
+  not the server layer) and the SQLite server store ``alone`` (the only process on its file).
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class EchoConversations:
 def echo_app(data_dir: Path) -> Starlette:
     from flowbot.runtime.flow import BotConfig
     from flowbot.server import create_app
+    from flowbot.server.gctuning import ServingGc
     from flowbot.server.logs import configure_logging
     from flowbot.server.store import store_from_url
     from flowbot.settings import bot_serving
@@ -75,7 +79,8 @@ def echo_app(data_dir: Path) -> Starlette:
     configure_logging("info")
     settings = load_settings(data_dir, {})
     bots = {"support": bot_serving(settings, "support", BotConfig())}
-    return create_app(settings, EchoConversations(), bots, store_from_url(settings.database_url, data_dir))
+    store = store_from_url(settings.database_url, data_dir, alone=True)
+    return create_app(settings, EchoConversations(), bots, store, resources=[ServingGc()])
 
 
 def main() -> None:
