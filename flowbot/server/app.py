@@ -65,16 +65,18 @@ def _flowbot_version() -> str:
         return "0.0.0"
 
 
-def _routes(document: dict[str, object]) -> list[Route]:
+BASE = "/api/v1/bots/{botId}"
+
+
+def _routes(document: dict[str, object], public: Route) -> list[Route]:
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(document)
 
-    base = "/api/v1/bots/{botId}"
     return [
-        Route(f"{base}/converse/{{userId}}", converse.converse_public, methods=["POST"]),
-        Route(f"{base}/converse/{{userId}}/secured", converse.converse_secured, methods=["POST"]),
-        Route(f"{base}/converse/{{userId}}/stream", events.stream, methods=["GET"]),
-        Route(f"{base}/users/{{userId}}/events", events.post_event, methods=["POST"]),
+        public,
+        Route(f"{BASE}/converse/{{userId}}/secured", converse.converse_secured, methods=["POST"]),
+        Route(f"{BASE}/converse/{{userId}}/stream", events.stream, methods=["GET"]),
+        Route(f"{BASE}/users/{{userId}}/events", events.post_event, methods=["POST"]),
         Route("/api/v1/auth/login/basic/{strategy}", auth.login, methods=["POST"]),
         Route("/api/v1/auth/refresh", auth.refresh, methods=["GET"]),
         Route("/api/v1/auth/logout", auth.logout, methods=["GET", "POST"]),
@@ -161,14 +163,17 @@ def create_app(
         turns=TurnRunner(conversations, hub),
     )
 
+    # First of the routes, as the router tries them; the middleware's shortcut answers its POSTs.
+    public = Route(f"{BASE}/converse/{{userId}}", converse.converse_public, methods=["POST"])
     app = Starlette(
-        routes=_routes(openapi_document(_flowbot_version())),
+        routes=_routes(openapi_document(_flowbot_version()), public),
         middleware=[
             Middleware(
                 ServerMiddleware,
                 limiter=limiter,
                 address_limit=settings.httpServer.rateLimit,
                 access_log=access_log or (AccessLog(sys.stderr) if settings.logs.accessLog else None),
+                shortcut=converse.PublicConverseShortcut(ctx, public),
             )
         ],
         exception_handlers={ApiError: _api_error, PlainTextError: _api_error, HTTPException: _http_error},

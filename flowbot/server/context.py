@@ -9,7 +9,10 @@ from dataclasses import field
 from typing import Any
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.requests import Request
+from starlette.types import Receive
+from starlette.types import Scope
 
 from flowbot.runtime.conversation import Conversations
 from flowbot.server.auth import InvalidToken
@@ -62,19 +65,49 @@ def _reject_constant(name: str) -> Any:
 async def read_json(request: Request, limit: int) -> Any:
     """The JSON body, refused past ``limit`` bytes (413, before reading it all when the length is
     declared) and when it is not JSON (400). An empty body reads as ``{}``, as body-parser does."""
-    declared = request.headers.get("content-length")
+    return await receive_json(request.scope, request.receive, limit)
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower case), as ``Request.headers.get`` reads it,
+    without building the request's header mapping."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def receive_json(scope: Scope, receive: Receive, limit: int) -> Any:
+    """:func:`read_json` straight from ASGI (the public converse route runs without a Request)."""
+    declared = header(scope, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLargeError()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLargeError()
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    raw = await _receive_body(receive, limit)
     if not raw.strip():
         return {}
+    return parse_json(raw)
+
+
+async def _receive_body(receive: Receive, limit: int) -> bytes:
+    # What Request.stream does, without the generator: a disconnect mid-body is ClientDisconnect.
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLargeError()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON document, or :class:`MalformedJsonError` worded as body-parser words it."""
     try:
         # orjson accepts a subset of what json does, parsed to the same values, several times
         # faster; whatever it refuses goes through json, which accepts it or words the error.

@@ -4,7 +4,8 @@
   message text, the query string, a header or a token;
 * the per-address rate limit on ``/api`` routes (``httpServer.rateLimit``);
 * the last line of defence: an exception that escaped the routes is logged with its traceback and
-  answered as a JSON 500 without internals.
+  answered as a JSON 500 without internals;
+* a shortcut for the busiest route (the public converse POST), answered here without the router.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from typing import Protocol
 
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 from starlette.types import Message
 from starlette.types import Receive
@@ -40,6 +43,19 @@ def route_template(scope: Scope) -> str:
     return str(path) if path else "(no route)"
 
 
+class Shortcut(Protocol):
+    """A route that :class:`ServerMiddleware` answers itself, past Starlette's router (see
+    :class:`flowbot.server.routes.converse.PublicConverseShortcut`)."""
+
+    route: BaseRoute  # its template goes to the access log
+
+    def match(self, path: str) -> dict[str, str] | None:
+        """The path parameters when ``path`` is the route's, else None."""
+
+    async def answer(self, scope: Scope, receive: Receive) -> Any:
+        """The response to send (``status_code``, called as an ASGI app); client errors included."""
+
+
 class ServerMiddleware:
     def __init__(
         self,
@@ -47,37 +63,54 @@ class ServerMiddleware:
         limiter: RateLimiter,
         address_limit: RateLimitSettings,
         access_log: AccessSink | None,
+        shortcut: Shortcut | None = None,
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.address_limit = address_limit
         self.access_log = access_log
+        self.shortcut = shortcut
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        state: dict[str, Any] = {"status": None}
+        status: int | None = None
 
         async def send_wrapper(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                state["status"] = message["status"]
+                status = message["status"]
             await send(message)
 
         try:
             refusal = await self._limit(scope)
+            params = self._shortcut_params(scope) if refusal is None else None
             if refusal is not None:
                 await refusal.response()(scope, receive, send_wrapper)
+            elif params is not None:
+                assert self.shortcut is not None
+                scope["path_params"] = params
+                scope["route"] = self.shortcut.route
+                response = await self.shortcut.answer(scope, receive)
+                status = response.status_code  # as send_wrapper would, without a call per message
+                await response(scope, receive, send)
             else:
                 await self.app(scope, receive, send_wrapper)
         except Exception:
             error_logger.exception("unhandled error on %s %s", scope.get("method"), route_template(scope))
-            if state["status"] is None:
+            if status is None:
                 await InternalServerError().response()(scope, receive, send_wrapper)
         finally:
             if self.access_log is not None:
-                self.access_log(self._fields(scope, state["status"], time.perf_counter() - started))
+                self.access_log(self._fields(scope, status, time.perf_counter() - started))
+
+    def _shortcut_params(self, scope: Scope) -> dict[str, str] | None:
+        # With a root_path the router strips it first: leave such requests to the router.
+        if self.shortcut is None or scope["method"] != "POST" or scope.get("root_path"):
+            return None
+        return self.shortcut.match(scope["path"])
 
     async def _limit(self, scope: Scope) -> ApiError | None:
         if not self.address_limit.enabled or not scope["path"].startswith("/api/"):

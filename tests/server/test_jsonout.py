@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from flowbot.server.jsonout import BotJSONAnswer
+from flowbot.server.jsonout import BotJSONResponse
 from flowbot.server.jsonout import bot_json
 from flowbot.server.jsonout import bot_json_bytes
 from flowbot.server.jsonout import standard_bot_json
@@ -51,3 +53,22 @@ def test_what_json_cannot_hold_is_refused_as_before() -> None:
 def test_fallback_writes_what_orjson_refuses() -> None:
     assert bot_json_bytes({1: 2**70}) == b'{"1":1180591620717411303424}'
     assert bot_json_bytes({"n": float("nan")}) == b'{"n":null}'
+
+
+async def sent(app: Any) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    await app({"type": "http"}, receive, send)
+    return messages
+
+
+@pytest.mark.parametrize("value", VALUES)
+@pytest.mark.parametrize("status", [200, 400])
+async def test_answer_sends_what_the_response_sends(value: Any, status: int) -> None:
+    assert await sent(BotJSONAnswer(value, status)) == await sent(BotJSONResponse(value, status))
