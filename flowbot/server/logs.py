@@ -74,24 +74,26 @@ class AccessLog:
         self._pending: list[str] = []
         self._second = -1
         self._second_text = ""
+        self._millisecond = -1
+        self._text = ""
 
     def _timestamp(self) -> str:
-        # The ISO form of the current second changes once a second: format it then, not per line.
+        # Hundreds of lines share a millisecond under load: format its text once. The ISO form of
+        # the second changes once a second: format that then, not per millisecond.
         now = time.time()
-        second = int(now)
-        if second != self._second:
-            self._second = second
-            self._second_text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{self._second_text}.{int((now - second) * 1000):03d}+00:00"
+        millisecond = int(now * 1000)
+        if millisecond != self._millisecond:
+            self._millisecond = millisecond
+            second = int(now)
+            if second != self._second:
+                self._second = second
+                self._second_text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._text = f"{self._second_text}.{int((now - second) * 1000):03d}+00:00"
+        return self._text
 
     def __call__(self, fields: dict[str, Any]) -> None:
-        entry = {
-            "ts": self._timestamp(),
-            "level": "info",
-            "logger": ACCESS_LOGGER,
-            "message": "access",
-            **fields,
-        }
+        entry = {"ts": self._timestamp(), "level": "info", "logger": ACCESS_LOGGER, "message": "access"}
+        entry.update(fields)
         if not self._pending:
             asyncio.get_running_loop().call_soon(self.flush)
         self._pending.append(_line(entry))

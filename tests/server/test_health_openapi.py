@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import time
 
 import httpx
+import pytest
 
 from flowbot.server.logs import AccessLog
 from tests.server.conftest import Harness
@@ -92,3 +94,22 @@ async def test_access_log_lines_hold_any_field_value() -> None:
     line = json.loads(stream.getvalue())
     assert (line["path"], line["ms"], line["bot"], line["big"]) == ("/ü", 0.05, None, 2**70)
     assert line["odd"] == str(object)
+
+
+async def test_access_log_timestamps_are_the_millisecond_of_each_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    log = AccessLog(stream)
+    second = 1_700_000_000
+    now = iter([second + 0.0004, second + 0.0009, second + 0.0012, second + 1.5, second + 1.5004])
+    monkeypatch.setattr(time, "time", lambda: next(now))
+    for n in range(5):
+        log({"n": n})
+    await asyncio.sleep(0)
+    stamps = [json.loads(line)["ts"] for line in stream.getvalue().splitlines()]
+    assert stamps == [
+        "2023-11-14T22:13:20.000+00:00",
+        "2023-11-14T22:13:20.000+00:00",
+        "2023-11-14T22:13:20.001+00:00",
+        "2023-11-14T22:13:21.500+00:00",
+        "2023-11-14T22:13:21.500+00:00",
+    ]
