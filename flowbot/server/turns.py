@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable
 from typing import Any
 
@@ -22,11 +23,18 @@ from flowbot.server.proactive import ProactiveHub
 logger = logging.getLogger("flowbot.server.turns")
 
 
+# Waits time out on a grid of this many seconds (late by less than one step): one timer per step
+# wakes every wait that ends in it, instead of a timer started and cancelled per turn.
+DEADLINE_STEP = 0.01
+
+
 class TurnRunner:
     def __init__(self, conversations: Conversations, hub: ProactiveHub) -> None:
         self._conversations = conversations
         self._hub = hub
         self._tasks: set[asyncio.Task[Any]] = set()
+        # the waits still waiting, by the step of the grid where they time out
+        self._deadlines: dict[int, set[asyncio.Future[None]]] = {}
 
     @property
     def in_flight(self) -> int:
@@ -43,8 +51,7 @@ class TurnRunner:
     ) -> TurnResult:
         """The turn's result, or :class:`RequestTimedOutError` after ``timeout`` seconds (the turn
         goes on and its responses are delivered later)."""
-        task = self._spawn(self._conversations.converse(bot_id, user_id, message))
-        return await self._wait(task, bot_id, user_id, timeout)
+        return await self._run(self._conversations.converse(bot_id, user_id, message), bot_id, user_id, timeout)
 
     async def trigger(
         self,
@@ -56,37 +63,57 @@ class TurnRunner:
         timeout: float,
     ) -> TurnResult | None:
         """A proactive turn; None when it is still running after ``timeout`` (it will deliver)."""
-        task = self._spawn(self._conversations.trigger(bot_id, user_id, flow, node, payload))
+        turn = self._conversations.trigger(bot_id, user_id, flow, node, payload)
         try:
-            return await self._wait(task, bot_id, user_id, timeout)
+            return await self._run(turn, bot_id, user_id, timeout)
         except RequestTimedOutError:
             return None
 
-    async def _wait(
-        self, task: asyncio.Task[TurnResult], bot_id: str, user_id: str, timeout: float
+    async def _run(
+        self, turn: Awaitable[TurnResult], bot_id: str, user_id: str, timeout: float
     ) -> TurnResult:
-        # What shield + wait_for do, with one future and one timer: this runs on every turn.
+        # What shield + wait_for do, with one future, one done callback and no timer of its own:
+        # this runs on every turn.
         loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(turn)
+        self._tasks.add(task)
         waiter: asyncio.Future[None] = loop.create_future()
 
-        def wake(_: object = None) -> None:
+        def done(_: object) -> None:
+            self._tasks.discard(task)
             if not waiter.done():
                 waiter.set_result(None)
 
-        timer = loop.call_later(timeout, wake)
-        task.add_done_callback(wake)
+        task.add_done_callback(done)
+        waiting = self._wait_until(loop, loop.time() + timeout, waiter)
         try:
             await waiter  # a cancelled request cancels the waiter, never the turn
         except asyncio.CancelledError:
             self._deliver_when_done(task, bot_id, user_id)
             raise
         finally:
-            timer.cancel()
-            task.remove_done_callback(wake)
+            waiting.discard(waiter)
         if task.done():
             return task.result()
         self._deliver_when_done(task, bot_id, user_id)
         raise RequestTimedOutError()
+
+    def _wait_until(
+        self, loop: asyncio.AbstractEventLoop, deadline: float, waiter: asyncio.Future[None]
+    ) -> set[asyncio.Future[None]]:
+        """Wake ``waiter`` at ``deadline`` (rounded up to the grid); the set to discard it from."""
+        step = math.ceil(deadline / DEADLINE_STEP)
+        waiting = self._deadlines.get(step)
+        if waiting is None:
+            waiting = self._deadlines[step] = set()
+            loop.call_at(step * DEADLINE_STEP, self._time_out, step)
+        waiting.add(waiter)
+        return waiting
+
+    def _time_out(self, step: int) -> None:
+        for waiter in self._deadlines.pop(step, ()):
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _deliver_when_done(self, task: asyncio.Task[TurnResult], bot_id: str, user_id: str) -> None:
         if task.done() and not task.cancelled() and task.exception() is None and not task.result().responses:
