@@ -85,7 +85,8 @@ class ServerMiddleware:
             await send(message)
 
         try:
-            refusal = await self._limit(scope)
+            # (a coroutine per request costs: only await one when the limit is on)
+            refusal = await self._limit(scope) if self.address_limit.enabled else None
             params = self._shortcut_params(scope) if refusal is None else None
             if refusal is not None:
                 await refusal.response()(scope, receive, send_wrapper)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 from typing import Literal
+from typing import NamedTuple
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -116,6 +117,52 @@ def parse_body(model: type[M], data: Any) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise StandardError(joi_message(exc.errors()[0])) from None
+
+
+class PublicBody(NamedTuple):
+    """A valid public converse body (its ``type`` can only be ``"text"``)."""
+
+    text: str
+    includedContexts: list[str]
+    metadata: dict[str, Any]
+
+
+_PUBLIC_KEYS = frozenset(ConverseBody.model_fields)
+_MISSING: Any = object()
+
+
+def _is_unicode(text: str) -> bool:
+    # pydantic refuses a text with a lone surrogate (what json reads from an escaped one)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_public_body(data: Any) -> PublicBody:
+    """:func:`parse_body` with :class:`ConverseBody`, the same result and errors. The common body
+    (a text, maybe contexts and metadata) is checked by hand, in a fraction of pydantic's time; any
+    other body goes through the model, which finds and words its first problem."""
+    if type(data) is dict and data.keys() <= _PUBLIC_KEYS:
+        text = data.get("text")
+        contexts = data.get("includedContexts", _MISSING)
+        metadata = data.get("metadata", _MISSING)
+        if (
+            type(text) is str
+            and text
+            and (text.isascii() or _is_unicode(text))
+            and data.get("type", "text") == "text"
+            and (contexts is _MISSING or (type(contexts) is list and all(type(c) is str for c in contexts)))
+            and (metadata is _MISSING or (type(metadata) is dict and all(type(k) is str for k in metadata)))
+        ):
+            return PublicBody(
+                text,
+                ["global"] if contexts is _MISSING else contexts,
+                {} if metadata is _MISSING else metadata,
+            )
+    parsed = parse_body(ConverseBody, data)
+    return PublicBody(parsed.text, parsed.includedContexts, parsed.metadata)
 
 
 # Answers: documented in the OpenAPI document (the routes build them as plain dicts at the edge).

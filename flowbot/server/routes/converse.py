@@ -36,9 +36,9 @@ from flowbot.server.errors import InvalidParameterError
 from flowbot.server.errors import PlainTextError
 from flowbot.server.jsonout import BotJSONAnswer
 from flowbot.server.jsonout import BotJSONResponse
-from flowbot.server.schemas import ConverseBody
 from flowbot.server.schemas import SecuredConverseBody
 from flowbot.server.schemas import parse_body
+from flowbot.server.schemas import parse_public_body
 from flowbot.settings import BotServing
 
 DEBUG_PARTS = ("nlu", "state", "suggestions", "decision", "credentials")
@@ -58,8 +58,15 @@ def check_message(bot: BotServing, payload: dict[str, Any]) -> None:
         return
     text = payload.get("text")
     limit = bot.converse.maxMessageLength
-    if not isinstance(text, str) or js_length(text) > limit:
+    if not isinstance(text, str) or not within_js_length(text, limit):
         raise InvalidParameterError(f"Text must be a valid string of less than {limit} chars")
+
+
+def within_js_length(text: str, limit: int) -> bool:
+    """``js_length(text) <= limit``; an ASCII text (most messages) is not encoded to be counted."""
+    if text.isascii():
+        return len(text) <= limit
+    return js_length(text) <= limit
 
 
 def check_user_id(user_id: str) -> None:
@@ -105,13 +112,14 @@ async def answer_public(ctx: ServerContext, scope: Scope, receive: Receive) -> B
         raise PlainTextError(403, f"Unauthenticated Converse API is disabled for {bot_id}")
     if not ctx.settings.converse.enableUnsecuredEndpoint:
         raise PlainTextError(403, "Unauthenticated Converse API is disabled for all bots")
-    parsed = parse_body(ConverseBody, body)
+    parsed = parse_public_body(body)
     # Most calls have no query string: skip parsing it (Starlette builds a multi-dict every time).
     include = QueryParams(scope["query_string"]).get("include") if scope["query_string"] else None
     if include is not None and include.lower() != "responses":
         raise PlainTextError(403, 'Unauthenticated converse API can only return "responses"')
-    await limit_user(ctx, bot, user_id)
-    payload = {"type": parsed.type, "text": parsed.text}
+    if bot.converse.rateLimit.enabled:
+        await limit_user(ctx, bot, user_id)
+    payload = {"type": "text", "text": parsed.text}
     check_message(bot, payload)
     message = IncomingMessage(
         payload=payload, included_contexts=parsed.includedContexts, metadata=parsed.metadata
