@@ -87,11 +87,9 @@ class ServerMiddleware:
         try:
             # (a coroutine per request costs: only await one when the limit is on)
             refusal = await self._limit(scope) if self.address_limit.enabled else None
-            params = self._shortcut_params(scope) if refusal is None else None
             if refusal is not None:
                 await refusal.response()(scope, receive, send_wrapper)
-            elif params is not None:
-                assert self.shortcut is not None
+            elif self.shortcut is not None and (params := self._shortcut_params(scope)) is not None:
                 scope["path_params"] = params
                 scope["route"] = self.shortcut.route
                 response = await self.shortcut.answer(scope, receive)
@@ -109,7 +107,7 @@ class ServerMiddleware:
 
     def _shortcut_params(self, scope: Scope) -> dict[str, str] | None:
         # With a root_path the router strips it first: leave such requests to the router.
-        if self.shortcut is None or scope["method"] != "POST" or scope.get("root_path"):
+        if scope["method"] != "POST" or scope.get("root_path") or self.shortcut is None:
             return None
         return self.shortcut.match(scope["path"])
 
