@@ -48,12 +48,20 @@ class TurnRunner:
         return task
 
     def converse(
-        self, bot_id: str, user_id: str, message: IncomingMessage, timeout: float
+        self,
+        bot_id: str,
+        user_id: str,
+        message: IncomingMessage,
+        timeout: float,
+        *,
+        responses_only: bool = False,
     ) -> Coroutine[Any, Any, TurnResult]:
         """To await: the turn's result, or :class:`RequestTimedOutError` after ``timeout`` seconds
-        (the turn goes on and its responses are delivered later). Not a coroutine function itself:
-        one coroutine frame less for the request to pass through at every suspension."""
-        return self._run(self._conversations.converse(bot_id, user_id, message), bot_id, user_id, timeout)
+        (the turn goes on and its responses are delivered later). ``responses_only``: the caller
+        reads only the result's responses and errors (see :class:`Conversations`). Not a coroutine
+        function itself: one coroutine frame less for the request to pass through at every suspension."""
+        turn = self._conversations.converse(bot_id, user_id, message, responses_only=responses_only)
+        return self._run(turn, bot_id, user_id, timeout)
 
     async def trigger(
         self,

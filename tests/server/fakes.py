@@ -38,6 +38,7 @@ class FakeConversations:
         self.turns: dict[tuple[str, str], int] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self.completed = 0
+        self.responses_only: list[bool] = []  # the option of each converse call
 
     def _lock(self, bot_id: str, user_id: str) -> asyncio.Lock:
         return self._locks.setdefault((bot_id, user_id), asyncio.Lock())
@@ -46,6 +47,7 @@ class FakeConversations:
         self, bot_id: str, user_id: str, message: IncomingMessage, *, responses_only: bool = False
     ) -> TurnResult:
         self.calls.append(("converse", bot_id, user_id, message))
+        self.responses_only.append(responses_only)
         async with self._lock(bot_id, user_id):
             if self.error is not None:
                 raise self.error

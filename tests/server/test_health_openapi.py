@@ -96,7 +96,9 @@ async def test_access_log_lines_hold_any_field_value() -> None:
     assert line["odd"] == str(object)
 
 
-async def test_access_log_timestamps_are_the_millisecond_of_each_line(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_access_log_timestamps_are_the_millisecond_of_each_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     stream = io.StringIO()
     log = AccessLog(stream)
     second = 1_700_000_000

@@ -145,3 +145,17 @@ async def test_bodies_are_read_from_every_chunk_until_a_disconnect() -> None:
     cut = [{"type": "http.request", "body": b'{"te', "more_body": True}, {"type": "http.disconnect"}]
     with pytest.raises(ClientDisconnect):
         await receive_json(scope, receiver(cut), 100)
+
+
+async def test_only_the_public_route_asks_for_responses_alone(
+    served: tuple[Harness, httpx.AsyncClient],
+) -> None:
+    harness, client = served
+    await harness.add_user("ada@example.com", role="admin")
+    token = await login(client, "ada@example.com")
+    await client.post(PUBLIC.format(bot="support", user="u1"), json={"text": "hi"})
+    async with mounted(harness) as other:  # the same route through the router
+        await other.post(PREFIX + PUBLIC.format(bot="support", user="u1"), json={"text": "hi"})
+    secured = PUBLIC.format(bot="support", user="u1") + "/secured?include=state"
+    assert (await client.post(secured, json={"text": "hi"}, headers=bearer(token))).json()["state"]
+    assert harness.conversations.responses_only == [True, True, False]

@@ -22,7 +22,9 @@ class SlowConversations:
         self.delay = delay
         self.finished = 0
 
-    async def converse(self, bot_id: str, user_id: str, message: IncomingMessage) -> TurnResult:
+    async def converse(
+        self, bot_id: str, user_id: str, message: IncomingMessage, *, responses_only: bool = False
+    ) -> TurnResult:
         await asyncio.sleep(self.delay)
         self.finished += 1
         return TurnResult(responses=[{"type": "text", "text": f"{user_id}: {message.payload['text']}"}])

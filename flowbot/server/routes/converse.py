@@ -83,9 +83,17 @@ def open_bot(ctx: ServerContext, bot_id: str, user_id: str) -> BotServing:
     return bot
 
 
-async def run_turn(ctx: ServerContext, bot: BotServing, user_id: str, message: IncomingMessage) -> TurnResult:
+async def run_turn(
+    ctx: ServerContext,
+    bot: BotServing,
+    user_id: str,
+    message: IncomingMessage,
+    *,
+    responses_only: bool = False,
+) -> TurnResult:
     try:
-        return await ctx.turns.converse(bot.bot_id, user_id, message, bot.converse.timeout)
+        timeout = bot.converse.timeout
+        return await ctx.turns.converse(bot.bot_id, user_id, message, timeout, responses_only=responses_only)
     except FlowbotError as exc:
         # The runtime refused the message itself (not a failure of the bot's flows, which go to
         # its error flow): a client error, worded by the runtime.
@@ -124,7 +132,8 @@ async def answer_public(ctx: ServerContext, scope: Scope, receive: Receive) -> B
     message = IncomingMessage(
         payload=payload, included_contexts=parsed.includedContexts, metadata=parsed.metadata
     )
-    result = await run_turn(ctx, bot, user_id, message)
+    # The answer holds the responses alone: the runtime need not build the turn's other parts.
+    result = await run_turn(ctx, bot, user_id, message, responses_only=True)
     return BotJSONAnswer({"responses": await with_outbox(ctx, bot_id, user_id, result)})
 
 
