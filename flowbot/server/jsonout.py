@@ -28,7 +28,13 @@ def bot_json_bytes(value: Any) -> bytes:
     """``value`` as compact UTF-8 JSON, non-finite floats as ``null``: by orjson when it writes
     ``value`` as ``json`` would, else by ``json``."""
     fast = exact_dumps(value)
-    return fast if fast is not None else standard_bot_json(value).encode("utf-8")
+    if fast is not None:
+        return fast
+    text = standard_bot_json(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in a body): written as an escape
+        return standard_bot_json(value, ascii_only=True).encode("ascii")
 
 
 def bot_json(value: Any) -> str:
@@ -36,16 +42,17 @@ def bot_json(value: Any) -> str:
     return bot_json_bytes(value).decode("utf-8")
 
 
-def standard_bot_json(value: Any) -> str:
-    """What the fast path must equal: the standard ``json`` writer, non-finite floats as ``null``."""
+def standard_bot_json(value: Any, *, ascii_only: bool = False) -> str:
+    """What the fast path must equal: the standard ``json`` writer, non-finite floats as ``null``
+    (``ascii_only``: every non-ASCII character escaped)."""
     try:
-        return _dumps(value)
+        return _dumps(value, ascii_only)
     except ValueError:  # only the rare answer that holds one pays for the walk
-        return _dumps(_finite(value))
+        return _dumps(_finite(value), ascii_only)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+def _dumps(value: Any, ascii_only: bool) -> str:
+    return json.dumps(value, ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":"))
 
 
 def _finite(value: Any) -> Any:

@@ -10,7 +10,11 @@ user code...) goes through pydantic, as it always did. Reading stays pydantic's:
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from flowbot.runtime.fastjson import exact_dumps
 from flowbot.runtime.state import ConversationRecord
@@ -35,8 +39,18 @@ def dump_record(record: ConversationRecord) -> str:
     if fast is not None:
         return fast.decode()
     # user code may store values JSON cannot hold (dates, sets...): they are kept as their text
-    return record.model_dump_json(fallback=str)
+    try:
+        return record.model_dump_json(fallback=str)
+    except PydanticSerializationError:
+        # A lone surrogate (a JSON body may escape one: "\ud800") has no UTF-8 form: such a
+        # record is written with escapes, as JavaScript's JSON.stringify writes it.
+        return json.dumps(record.model_dump(), ensure_ascii=True, default=str)
 
 
 def load_record(text: str) -> ConversationRecord:
-    return ConversationRecord.model_validate_json(text)
+    try:
+        return ConversationRecord.model_validate_json(text)
+    except ValidationError:
+        # pydantic's JSON reader refuses an escaped lone surrogate; json reads it (and a record
+        # that is really invalid fails here again)
+        return ConversationRecord.model_validate(json.loads(text))

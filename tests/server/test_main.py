@@ -5,6 +5,7 @@ user's outbox (or stream)."""
 from __future__ import annotations
 
 import gc
+import json
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,11 @@ from flowbot.server.main import ServeSpec
 from flowbot.server.main import app_from_spec
 from flowbot.server.store import SqliteServerStore
 from flowbot.server.store.postgres import PostgresServerStore
+from flowbot.server.auth import hash_password
+from flowbot.server.store import User
+from tests.server.conftest import PASSWORD
+from tests.server.conftest import bearer
+from tests.server.conftest import login
 from tests.server.test_multiprocess import write_counter_bot
 
 
@@ -91,3 +97,26 @@ def test_a_worker_without_runtime_does_not_own_the_outbox(
     app = app_from_spec(ServeSpec(data_dir=tmp_path / "data", bots={"counter": bot}), environ={})
     store = app.state.ctx.store
     assert isinstance(store, SqliteServerStore) and not store.alone
+
+
+async def test_a_lone_surrogate_on_the_secured_route_is_a_turn_like_any_other(tmp_path: Path) -> None:
+    # JSON may escape half of a UTF-16 pair ("\ud800"); JavaScript keeps it. It reaches memory
+    # (lastMessages, the bot's reply) and the debug answer: stored and answered escaped, not a 500.
+    bot = write_counter_bot(tmp_path / "bots")
+    app = app_from_spec(ServeSpec(data_dir=tmp_path / "data", bots={"counter": bot}), environ={})
+    ctx = app.state.ctx
+    async with app.router.lifespan_context(app):
+        user = User(email="ada@example.com", password_hash=hash_password(PASSWORD), role="admin", bots=[])
+        await ctx.store.add_user(user)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            token = await login(client, "ada@example.com")
+            secured = "/api/v1/bots/counter/converse/ann/secured?include=state"
+            body = '{"text": "\\ud800 hi"}'
+            for count in (1, 2):
+                answer = await client.post(
+                    secured, content=body, headers={**bearer(token), "content-type": "application/json"}
+                )
+                assert answer.status_code == 200, answer.text
+                assert json.loads(answer.content)["responses"] == [{"type": "text", "text": f"{count} \ud800 hi"}]
+                assert json.loads(answer.content)["state"]["session"]["lastMessages"][-1]["incomingPreview"] == "\ud800 hi"

@@ -48,7 +48,8 @@ BOTS_PREFIX = "/api/v1/bots/"
 
 def js_length(text: str) -> int:
     """``text.length`` as JavaScript counts it (UTF-16 code units): an emoji counts 2, as in Botpress."""
-    return len(text.encode("utf-16-le")) // 2
+    # surrogatepass: a lone surrogate (JSON can escape one) is one code unit, as in JavaScript
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def check_message(bot: BotServing, payload: dict[str, Any]) -> None:
