@@ -16,6 +16,7 @@ from typing import Any
 from typing import Protocol
 
 from starlette.routing import BaseRoute
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 from starlette.types import Message
 from starlette.types import Receive
@@ -97,6 +98,10 @@ class ServerMiddleware:
                 await response(scope, receive, send)
             else:
                 await self.app(scope, receive, send_wrapper)
+        except ClientDisconnect:
+            # The client went away before its body was read: nobody to answer, nothing broken
+            # (the access log says 499, as for any request that got no answer).
+            error_logger.info("client went away on %s %s", scope.get("method"), route_template(scope))
         except Exception:
             error_logger.exception("unhandled error on %s %s", scope.get("method"), route_template(scope))
             if status is None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.server.conftest import Harness
 from tests.server.conftest import bearer
@@ -301,3 +303,32 @@ async def test_concurrent_requests_of_one_user_never_mix(served: tuple[Harness, 
         texts = [r["text"] for r in response.json()["responses"] if r["type"] == "text"]
         assert texts == [f"support/{user}: message {n}"]
     assert harness.conversations.turns == {("support", "alice"): 8, ("support", "bob"): 8}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/bots/support/converse/ann", "/api/v1/bots/support/converse/ann/secured"])
+async def test_a_client_that_goes_away_mid_body_is_no_error(
+    served: tuple[Harness, httpx.AsyncClient], path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness, _ = served
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"40"),
+                    (b"authorization", b"Bearer x")],
+        "client": ("127.0.0.1", 5000), "server": ("testserver", 80), "state": {},
+    }  # fmt: skip
+    messages = [{"type": "http.request", "body": b'{"text": "h', "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO, "flowbot.server.error"):
+        await harness.app(scope, receive, send)
+    assert sent == []  # nobody to answer
+    assert harness.access[-1]["status"] == 499
+    assert "client went away" in caplog.text and "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
