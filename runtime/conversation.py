@@ -57,7 +57,12 @@ class Conversations(Protocol):
         ...
 
     async def trigger(
-        self, bot_id: str, user_id: str, flow: str, node: str | None = None, payload: dict[str, Any] | None = None
+        self,
+        bot_id: str,
+        user_id: str,
+        flow: str,
+        node: str | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> TurnResult:
         """A proactive turn: start ``flow`` (at ``node``) for the user without a user message."""
         ...

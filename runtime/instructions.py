@@ -171,7 +171,9 @@ class InstructionProcessor:
         )
         await self.tools.reply(turn, payloads)
 
-    def _say_payloads(self, fn: str, output_type: str, args: dict[str, Any], turn: Turn) -> list[dict[str, Any]]:
+    def _say_payloads(
+        self, fn: str, output_type: str, args: dict[str, Any], turn: Turn
+    ) -> list[dict[str, Any]]:
         # Most elements hold no template and no variations: their payloads depend only on the
         # instruction and the language, so they are rendered once and copied afterwards (a copy:
         # hooks may change a payload, and each turn's responses are its own).

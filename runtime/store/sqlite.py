@@ -296,7 +296,8 @@ class SqliteStore(StateStore):
             return
         self.commits += 1
         for write in batch:
-            self._remember((write.bot_id, write.user_id), write.text, write.record if write.reusable else None)
+            reusable = write.record if write.reusable else None
+            self._remember((write.bot_id, write.user_id), write.text, reusable)
         if not self.shared:
             self._bot_cache.update(memories)
         _finish(batch, None)

@@ -28,7 +28,11 @@ CHOICE = {
     },
 }
 # The hook changes every payload it sees: a cached payload must never carry it into the next turn.
-MARK = {"before_outgoing": {"01_mark.py": "async def run(payload):\n    payload['marks'] = payload.get('marks', 0) + 1\n"}}
+MARK = {
+    "before_outgoing": {
+        "01_mark.py": "async def run(payload):\n    payload['marks'] = payload.get('marks', 0) + 1\n"
+    }
+}
 
 
 def bot(tmp_path: Path, on_enter: list[str], **options: Any) -> Path:
@@ -55,7 +59,12 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_a_static_element_is_rendered_once_and_each_turn_gets_its_own_copy(
     tmp_path: Path, renders: list[str]
 ) -> None:
-    root = bot(tmp_path, ["say #!builtin_single-choice-menu"], content={"builtin_single-choice": [CHOICE]}, hooks=MARK)
+    root = bot(
+        tmp_path,
+        ["say #!builtin_single-choice-menu"],
+        content={"builtin_single-choice": [CHOICE]},
+        hooks=MARK,
+    )
     service = make_service(root)
     answers = [await say(service, "bot", f"turn {n}") for n in range(3)]
     assert len(renders) == 1
@@ -80,7 +89,9 @@ async def test_each_language_has_its_own_rendering(tmp_path: Path, renders: list
     assert len(renders) == 2
 
 
-async def test_templates_and_variations_are_rendered_at_every_turn(tmp_path: Path, renders: list[str]) -> None:
+async def test_templates_and_variations_are_rendered_at_every_turn(
+    tmp_path: Path, renders: list[str]
+) -> None:
     texts_ = {"builtin_text-echo": "You said {{event.payload.text}}"}
     root = bot(tmp_path, ["say #!builtin_text-echo"], texts=texts_)
     service = make_service(root)

@@ -61,10 +61,10 @@ async def test_turns_of_different_users_run_concurrently(tmp_path: Path) -> None
     assert asyncio.get_running_loop().time() - started < 2.0  # 20 x 0.2 s would be 4 s serialized
 
 
-class FailingStore(MemoryStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fail = False
+class FailOnSave:
+    """A store (mixed in before it) whose saves fail while ``fail`` is set: a disk gone full."""
+
+    fail = False
 
     async def save(
         self,
@@ -77,7 +77,11 @@ class FailingStore(MemoryStore):
     ) -> None:
         if self.fail:
             raise OSError("disk full")
-        await super().save(bot_id, user_id, record, bot_changes, reusable=reusable)
+        await super().save(bot_id, user_id, record, bot_changes, reusable=reusable)  # type: ignore[misc]
+
+
+class FailingStore(FailOnSave, MemoryStore):
+    pass
 
 
 async def test_a_turn_that_raises_leaves_the_stored_state_unchanged(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import asyncio
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,10 +22,15 @@ from tests.runtime.botkit import flow
 from tests.runtime.botkit import make_service
 from tests.runtime.botkit import node
 from tests.runtime.botkit import write_bot
+from tests.runtime.test_service import FailOnSave
 from tests.runtime.test_service import counter_bot
 
 # The hook puts a list of session memory in every payload: the user's next turn appends to that list.
-SHOW_SEEN = {"before_outgoing": {"01_seen.py": "async def run(payload, session):\n    payload['seen'] = session.get('seen')\n"}}
+SHOW_SEEN = {
+    "before_outgoing": {
+        "01_seen.py": "async def run(payload, session):\n    payload['seen'] = session.get('seen')\n"
+    }
+}
 
 
 async def answer(service: ConversationService, text: str, user: str = "u1") -> TurnResult:
@@ -34,21 +38,8 @@ async def answer(service: ConversationService, text: str, user: str = "u1") -> T
     return await service.converse("bot", user, message, responses_only=True)
 
 
-class FailingSqliteStore(SqliteStore):
-    fail = False
-
-    async def save(
-        self,
-        bot_id: str,
-        user_id: str,
-        record: ConversationRecord,
-        bot_changes: dict[str, Any],
-        *,
-        reusable: bool = False,
-    ) -> None:
-        if self.fail:
-            raise OSError("disk full")
-        await super().save(bot_id, user_id, record, bot_changes, reusable=reusable)
+class FailingSqliteStore(FailOnSave, SqliteStore):
+    pass
 
 
 async def test_a_reusable_record_is_handed_to_the_next_load_once(tmp_path: Path) -> None:
@@ -124,7 +115,10 @@ async def test_responses_share_nothing_with_the_memory_the_next_turn_changes(tmp
         tmp_path / "bot",
         {"main.flow.json": main},
         texts={"builtin_text-ok": "ok"},
-        actions={"record": "async def run(session, event):\n    session.setdefault('seen', []).append(event['payload']['text'])\n"},
+        actions={
+            "record": "async def run(session, event):\n"
+            "    session.setdefault('seen', []).append(event['payload']['text'])\n"
+        },
         hooks=SHOW_SEEN,
     )
     store = SqliteStore(tmp_path / "state.db")

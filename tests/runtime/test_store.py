@@ -214,7 +214,9 @@ async def test_a_cancelled_save_returns_only_once_its_write_has_landed(tmp_path:
 
 async def test_a_lone_surrogate_in_memory_is_stored_and_read_back(store: StateStore) -> None:
     # a JSON body may escape half of a UTF-16 pair; it has no UTF-8 form, so it is stored escaped
-    record = ConversationRecord(user={"name": "\ud800x"}, session={"lastMessages": [{"incomingPreview": "\udc00"}]})
+    session = {"lastMessages": [{"incomingPreview": "\udc00"}]}
+    record = ConversationRecord(user={"name": "\ud800x"}, session=session)
     await store.save("bot", "u1", record, {})
     loaded = await store.load("bot", "u1")
-    assert loaded.user == {"name": "\ud800x"} and loaded.session["lastMessages"][0]["incomingPreview"] == "\udc00"
+    assert loaded.user == {"name": "\ud800x"}
+    assert loaded.session["lastMessages"][0]["incomingPreview"] == "\udc00"

@@ -305,7 +305,9 @@ async def test_concurrent_requests_of_one_user_never_mix(served: tuple[Harness, 
     assert harness.conversations.turns == {("support", "alice"): 8, ("support", "bob"): 8}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/bots/support/converse/ann", "/api/v1/bots/support/converse/ann/secured"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/bots/support/converse/ann", "/api/v1/bots/support/converse/ann/secured"]
+)
 async def test_a_client_that_goes_away_mid_body_is_no_error(
     served: tuple[Harness, httpx.AsyncClient], path: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -317,7 +319,10 @@ async def test_a_client_that_goes_away_mid_body_is_no_error(
                     (b"authorization", b"Bearer x")],
         "client": ("127.0.0.1", 5000), "server": ("testserver", 80), "state": {},
     }  # fmt: skip
-    messages = [{"type": "http.request", "body": b'{"text": "h', "more_body": True}, {"type": "http.disconnect"}]
+    messages = [
+        {"type": "http.request", "body": b'{"text": "h', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
     sent: list[dict[str, object]] = []
 
     async def receive() -> dict[str, object]:

@@ -118,5 +118,6 @@ async def test_a_lone_surrogate_on_the_secured_route_is_a_turn_like_any_other(tm
                     secured, content=body, headers={**bearer(token), "content-type": "application/json"}
                 )
                 assert answer.status_code == 200, answer.text
-                assert json.loads(answer.content)["responses"] == [{"type": "text", "text": f"{count} \ud800 hi"}]
-                assert json.loads(answer.content)["state"]["session"]["lastMessages"][-1]["incomingPreview"] == "\ud800 hi"
+                read = json.loads(answer.content)
+                assert read["responses"] == [{"type": "text", "text": f"{count} \ud800 hi"}]
+                assert read["state"]["session"]["lastMessages"][-1]["incomingPreview"] == "\ud800 hi"
