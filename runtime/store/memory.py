@@ -7,9 +7,11 @@ private copy and a failed turn cannot leak half-done changes into the store.
 from __future__ import annotations
 
 import json
+import math
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from flowbot.runtime.fastjson import exact_dumps
 from flowbot.runtime.state import ConversationRecord
 from flowbot.runtime.store.base import ExpiredConversation
 from flowbot.runtime.store.base import LockManager
@@ -19,8 +21,27 @@ from flowbot.runtime.store.records import dump_record
 from flowbot.runtime.store.records import load_record
 
 
-def dump_memory(memory: dict[str, Any]) -> str:
-    return json.dumps(memory, default=str, allow_nan=False)
+def dump_memory(memory: Any) -> str:
+    """Bot memory (or one of its values) as JSON text. NaN and the infinities (a Python action's
+    ``float(text)`` of a user's "nan") are written as ``null``, as JavaScript's JSON.stringify and
+    the records' writer do; values JSON cannot hold are kept as their text."""
+    fast = exact_dumps(memory)
+    if fast is not None:
+        return fast.decode()
+    try:
+        return json.dumps(memory, default=str, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(memory), default=str)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 class MemoryStore(StateStore):

@@ -34,6 +34,7 @@ from flowbot.runtime.store.pglock import LeaseKeeper
 from flowbot.runtime.store.pglock import advisory_lease
 from flowbot.runtime.store.pglock import keep_session
 from flowbot.runtime.store.pglock import lock_key
+from flowbot.runtime.store.memory import dump_memory
 from flowbot.runtime.store.records import dump_record
 from flowbot.runtime.store.records import load_record
 from flowbot.runtime.store.schema import Component
@@ -114,7 +115,7 @@ async def prepare_schema(pool: Any, options: PostgresOptions, components: tuple[
 def _bot_changes(changes: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
     deleted = [key for key, value in changes.items() if value is DELETED]
     stored = {key: value for key, value in changes.items() if value is not DELETED}
-    values = [json.dumps(value, default=str, allow_nan=False) for value in stored.values()]
+    values = [dump_memory(value) for value in stored.values()]
     return deleted, list(stored), values
 
 

@@ -220,3 +220,9 @@ async def test_a_lone_surrogate_in_memory_is_stored_and_read_back(store: StateSt
     loaded = await store.load("bot", "u1")
     assert loaded.user == {"name": "\ud800x"}
     assert loaded.session["lastMessages"][0]["incomingPreview"] == "\udc00"
+
+
+async def test_bot_memory_holding_nan_is_stored_as_json_stringify_writes_it(store: StateStore) -> None:
+    # a Python action doing float() of a user's "nan" must not make every later turn's save fail
+    await store.save("bot", "u1", ConversationRecord(), {"ratio": float("nan"), "top": [float("inf"), 1.5]})
+    assert await store.load_bot_memory("bot") == {"ratio": None, "top": [None, 1.5]}
