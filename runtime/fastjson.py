@@ -8,6 +8,7 @@ before; the stored records and the Converse answers both take this path.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -30,3 +31,15 @@ def exact_dumps(value: Any) -> bytes | None:
         return orjson.dumps(value, default=_refuse, option=_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is one
         return None
+
+
+def finite(value: Any) -> Any:
+    """``value`` with NaN and the infinities (in dicts, lists and tuples) replaced by ``None``: what
+    JavaScript's JSON.stringify writes for them, for the standard writer (which refuses them)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value

@@ -13,7 +13,6 @@ bits, subclasses of str/int/dict/list, dates...) goes through ``json``, as it al
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -22,6 +21,7 @@ from starlette.types import Scope
 from starlette.types import Send
 
 from flowbot.runtime.fastjson import exact_dumps
+from flowbot.runtime.fastjson import finite
 
 
 def bot_json_bytes(value: Any) -> bytes:
@@ -48,21 +48,11 @@ def standard_bot_json(value: Any, *, ascii_only: bool = False) -> str:
     try:
         return _dumps(value, ascii_only)
     except ValueError:  # only the rare answer that holds one pays for the walk
-        return _dumps(_finite(value), ascii_only)
+        return _dumps(finite(value), ascii_only)
 
 
 def _dumps(value: Any, ascii_only: bool) -> str:
     return json.dumps(value, ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":"))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
 
 
 class BotJSONResponse(JSONResponse):

@@ -7,11 +7,11 @@ private copy and a failed turn cannot leak half-done changes into the store.
 from __future__ import annotations
 
 import json
-import math
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from flowbot.runtime.fastjson import exact_dumps
+from flowbot.runtime.fastjson import finite
 from flowbot.runtime.state import ConversationRecord
 from flowbot.runtime.store.base import ExpiredConversation
 from flowbot.runtime.store.base import LockManager
@@ -31,17 +31,7 @@ def dump_memory(memory: Any) -> str:
     try:
         return json.dumps(memory, default=str, allow_nan=False)
     except ValueError:
-        return json.dumps(_finite(memory), default=str)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
+        return json.dumps(finite(memory), default=str)
 
 
 class MemoryStore(StateStore):
