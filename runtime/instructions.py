@@ -178,12 +178,12 @@ class InstructionProcessor:
         # instruction and the language, so they are rendered once and copied afterwards (a copy:
         # hooks may change a payload, and each turn's responses are its own).
         key = (fn, turn.language)
-        known = self._static.get(key, b"")
-        if known:
-            payloads: list[dict[str, Any]] = orjson.loads(known)
+        rendered = self._static.get(key)
+        if rendered is not None:
+            payloads: list[dict[str, Any]] = orjson.loads(rendered)
             return payloads
         payloads = self.render_element(output_type, args, turn)
-        if known == b"":
+        if key not in self._static:  # first time: is it static?
             self._static[key] = self._static_payloads(output_type, args, payloads)
         return payloads
 
